@@ -1,0 +1,80 @@
+"""Typed, documented defaults; every function takes these as overridable keyword defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+#: Radius of the sphere used for great-circle lengths, in metres (as in DATA.md and osmnx).
+EARTH_RADIUS_M: Final[float] = 6_371_009.0
+
+#: Default response target for a run, in minutes (DATA.md: "Default run threshold: 10 minutes").
+DEFAULT_THRESHOLD_MIN: Final[float] = 10.0
+
+#: Officers required within a zone's target when the zone file does not say.
+DEFAULT_MIN_OFFICERS: Final[int] = 1
+
+#: Demand weight per zone priority for the backfill objective; a zone without priority counts 3.
+PRIORITY_WEIGHTS: Final = MappingProxyType({1: 3, 2: 2, 3: 1})
+UNPRIORITISED_WEIGHT: Final[int] = 3
+
+#: Default free-flow speed per OSM ``highway`` class, km/h, used where ``maxspeed`` is absent
+#: or unreadable.  Values are urban Pakistani road speeds for a responding police vehicle:
+#: Peshawar's arterials carry mixed traffic, so they sit well below their posted limits.
+DEFAULT_SPEEDS_KPH: Final = MappingProxyType(
+    {
+        "motorway": 90.0,
+        "trunk": 60.0,
+        "primary": 45.0,
+        "secondary": 35.0,
+        "tertiary": 30.0,
+        "unclassified": 25.0,
+        "residential": 20.0,
+        "living_street": 10.0,
+        "service": 15.0,
+        "road": 25.0,
+        "track": 15.0,
+        "motorway_link": 45.0,
+        "trunk_link": 35.0,
+        "primary_link": 30.0,
+        "secondary_link": 25.0,
+        "tertiary_link": 20.0,
+    }
+)
+
+#: Speed for a road whose class is missing or not in :data:`DEFAULT_SPEEDS_KPH`, km/h.
+FALLBACK_SPEED_KPH: Final[float] = 25.0
+
+#: ``highway`` classes that vehicles cannot use; such ways are not part of the road graph.
+NON_DRIVABLE_HIGHWAYS: Final = frozenset(
+    {
+        "footway", "path", "cycleway", "steps", "pedestrian", "bridleway", "corridor",
+        "proposed", "construction", "abandoned", "platform", "raceway", "bus_guideway",
+        "elevator", "escalator", "via_ferrata", "busway", "disused", "razed", "sidewalk",
+        "crossing", "traffic_island",
+    }
+)
+
+#: A unit or zone anchor snapped farther than this from its road node is warned about.
+SNAP_WARN_M: Final[float] = 500.0
+
+#: A live position older than this is stale: shown greyed and left out of coverage by default.
+STALE_AFTER_S: Final[float] = 300.0
+
+#: A point this far outside the road network's bounding box (in degrees) is "outside".
+EXTENT_MARGIN_DEG: Final[float] = 0.05
+
+#: Version of the compiled-graph cache format; bump when the layout or speed rules change.
+CACHE_FORMAT: Final[int] = 1
+
+
+def cache_dir() -> Path:
+    """Return the folder for compiled road graphs (``SECCOV_CACHE_DIR``, else ~/.cache/seccov)."""
+    env = os.environ.get("SECCOV_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "seccov"

@@ -1,0 +1,102 @@
+"""Compiled network: persistence, cache, snapping and extent checks."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coverage._errors import DataWarning, GraphError
+from coverage.network import (
+    check_extent,
+    compile_graph,
+    load_network,
+    open_roads,
+    save_network,
+)
+from coverage.roads import load_graph
+from tests.conftest import haversine_m
+
+
+def test_save_load_roundtrip(tiny_osm: Path, tmp_path: Path) -> None:
+    net = compile_graph(load_graph(tiny_osm), source="tiny.osm")
+    save_network(net, tmp_path / "n.npz")
+    back = load_network(tmp_path / "n.npz")
+    for name in ("node_id", "lon", "lat", "edge_u", "edge_v", "travel_time_s", "geom_xy"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(net, name))
+    assert back.source == "tiny.osm"
+    assert (back.csr != net.csr).nnz == 0
+
+
+def test_open_roads_uses_cache(tiny_osm: Path, tmp_path: Path, monkeypatch) -> None:
+    first = open_roads(tiny_osm, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("tiny.osm.*.npz"))) == 1
+
+    def boom(*_a, **_k):
+        raise AssertionError("parsed again instead of using the cache")
+
+    monkeypatch.setattr("coverage.network.load_graph", boom)
+    second = open_roads(tiny_osm, cache_dir=tmp_path)
+    np.testing.assert_array_equal(first.travel_time_s, second.travel_time_s)
+
+
+def test_cache_key_follows_speeds(tiny_osm: Path, tmp_path: Path) -> None:
+    a = open_roads(tiny_osm, cache_dir=tmp_path)
+    b = open_roads(tiny_osm, cache_dir=tmp_path, speeds_kph={"residential": 10.0})
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    assert b.travel_time_s.max() > a.travel_time_s.max()
+
+
+def test_corrupt_cache_is_rebuilt(tiny_osm: Path, tmp_path: Path) -> None:
+    open_roads(tiny_osm, cache_dir=tmp_path)
+    (cached,) = tmp_path.glob("*.npz")
+    cached.write_bytes(b"not a zip")
+    with pytest.raises(GraphError, match="cannot read compiled graph"):
+        load_network(cached)
+    assert open_roads(tiny_osm, cache_dir=tmp_path).n_nodes == 4
+
+
+def test_nearest_nodes_matches_brute_force(tiny_osm: Path) -> None:
+    net = compile_graph(load_graph(tiny_osm))
+    rng = random.Random(1)
+    for _ in range(50):
+        lon, lat = rng.uniform(71.49, 71.51), rng.uniform(33.99, 34.01)
+        d = [haversine_m(lon, lat, x, y) for x, y in zip(net.lon, net.lat, strict=True)]
+        node, dist = net.nearest_nodes([lon], [lat])
+        assert dist[0] == pytest.approx(min(d), rel=1e-9)
+        assert d[int(node[0])] == pytest.approx(min(d), rel=1e-9)
+
+
+def test_to_networkx_keeps_times(tiny_osm: Path) -> None:
+    G = load_graph(tiny_osm)
+    H = compile_graph(G).to_networkx()
+    assert sorted(G.nodes) == sorted(H.nodes)
+    assert sorted((u, v, round(d["travel_time"], 9)) for u, v, d in G.edges(data=True)) == sorted(
+        (u, v, round(d["travel_time"], 9)) for u, v, d in H.edges(data=True)
+    )
+
+
+def test_index_of_unknown() -> None:
+    import networkx as nx
+
+    G = nx.MultiDiGraph()
+    G.add_node(5, x=71.5, y=34.0)
+    with pytest.raises(GraphError, match=r"\[6\]"):
+        compile_graph(G).index_of([6])
+
+
+def test_empty_graph() -> None:
+    import networkx as nx
+
+    with pytest.raises(GraphError, match="no nodes"):
+        compile_graph(nx.MultiDiGraph())
+
+
+def test_swapped_coordinates_warned(tiny_osm: Path) -> None:
+    net = compile_graph(load_graph(tiny_osm))
+    with pytest.warns(DataWarning, match=r"officers\.csv: 1 point.*swapped.*K-7"):
+        mask = check_extent(net, [71.5, 34.0], [34.0, 71.5], ["K-1", "K-7"],
+                            what="officers.csv")
+    assert mask.tolist() == [False, True]
