@@ -1,0 +1,5 @@
+"""Run the command line: ``python -m coverage``."""
+
+from coverage.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Report: a coverage run as the JSON object and the aligned table of the ``report`` command."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Any
+
+import pandas as pd
+
+from coverage.analysis import Coverage
+from coverage.metrics import ZONE_COLUMNS
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe scalar: numpy types to Python, NaN/inf/NA to None."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def report_dict(cov: Coverage) -> dict[str, Any]:
+    """Return the report as a JSON-ready dict: ``units``, ``zones``, ``overall`` and more.
+
+    ``zones`` lists every zone in input order with the DATA.md figures; ``gaps`` lists the
+    ids of zones with a gap, most urgent first.
+    """
+    zones = [
+        {col: _clean(row[col]) for col in ZONE_COLUMNS}
+        for row in cov.table.to_dict(orient="records")
+    ]
+    measured_at_anchor = [str(z) for z in cov.table.loc[cov.table["at_anchor"], "zone_id"]]
+    return {
+        "units": asdict(cov.counts),
+        "zones": zones,
+        "overall": {k: _clean(v) for k, v in asdict(cov.overall).items()}
+        | {"threshold_min": cov.threshold_min},
+        "gaps": [str(z) for z in cov.gaps["zone_id"]],
+        "zones_measured_at_anchor": measured_at_anchor,
+        "suspended": list(cov.suspended),
+        "sources": dict(cov.dataset.sources),
+    }
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    value = _clean(value)
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "GAP" if value else "ok"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def report_table(cov: Coverage) -> str:
+    """Return the report as aligned text for people: key figures, then zones, gaps first."""
+    c, o = cov.counts, cov.overall
+    lines = [
+        f"Units: {c.available} available ({c.on_duty} on duty, {c.reserve} reserve, "
+        f"{c.off_duty} off duty, {c.suspended} suspended)",
+        f"Zones: {o.zones} ({o.zones_with_gap} with a gap); zone nodes covered "
+        f"{o.covered_share:.1%}; officers short {o.officers_short}; threshold "
+        f"{cov.threshold_min:g} min",
+        f"Worst zone: {o.worst_zone or '-'} (p90 {_fmt(o.worst_p90_min)} min)",
+        "",
+    ]
+    gaps = cov.gaps
+    rest = cov.table.loc[~cov.table["gap"]]
+    ordered = pd.concat([gaps, rest]) if len(gaps) else rest
+    header = ["status", "zone_id", "name", "prio", "target", "nodes", "covered", "p50",
+              "p90", "max", "unreach", "officers"]
+    body = [
+        [
+            _fmt(bool(r["gap"])), str(r["zone_id"]), str(r["name"])[:32], _fmt(r["priority"]),
+            _fmt(r["target_min"]), str(r["nodes"]), f"{r['covered_share']:.0%}",
+            _fmt(r["p50_min"]), _fmt(r["p90_min"]), _fmt(r["max_min"]),
+            str(r["unreachable_nodes"]), f"{r['officers_within_target']}/{r['min_officers']}",
+        ]
+        for r in ordered.to_dict(orient="records")
+    ]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    left = {1, 2}
+    for row in [header, *body]:
+        cells = [
+            cell.ljust(w) if i in left or i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""The ``report`` command: JSON contract, table, progress and bad input (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coverage.cli import main
+from tests.conftest import ROOT, write
+
+ZONE_KEYS = {"zone_id", "name", "priority", "target_min", "nodes", "covered_share", "p50_min",
+             "p90_min", "max_min", "unreachable_nodes", "officers_within_target",
+             "min_officers", "gap"}
+
+
+def args(p: dict[str, Path], *extra: str) -> list[str]:
+    return ["report", "--roads", str(p["roads"]), "--stations", str(p["stations"]),
+            "--zones", str(p["zones"]), "--officers", str(p["officers"]), *extra]
+
+
+def test_json_contract(tiny_inputs, capsys) -> None:
+    assert main(args(tiny_inputs, "--format", "json", "--suspend",
+                     str(tiny_inputs["suspend"]))) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert set(rep["units"]) == {"on_duty", "reserve", "off_duty", "suspended", "available"}
+    assert rep["units"]["available"] == 2
+    assert isinstance(rep["zones"], list)
+    assert all(set(z) >= ZONE_KEYS for z in rep["zones"])
+    assert "overall" in rep
+
+
+def test_table_is_default(tiny_inputs, capsys) -> None:
+    assert main(args(tiny_inputs, "--threshold-min", "8")) == 0
+    out = capsys.readouterr().out
+    assert "Z1" in out
+    assert "GAP" in out
+    assert "threshold 8 min" in out
+
+
+def test_module_entry_point_has_no_traceback_on_bad_data(tiny_inputs, tmp_path) -> None:
+    bad = write(tmp_path / "officers.csv",
+                "officer_id,name,rank,station_id,status,lat,lon,last_seen\n"
+                "A,Officer A,Constable,S1,on_strike,,,2026-11-25T08:00:00+05:00\n")
+    p = {**tiny_inputs, "officers": bad}
+    run = subprocess.run([sys.executable, "-m", "coverage", *args(p)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert "error: officers.csv: row 1" in run.stderr
+    assert "on_strike" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "pattern"),
+    [
+        ("officers", "officer_id,name\n", r"error: officers\.csv"),
+        ("zones", '{"type": "FeatureCollection", "features": [', r"error: zones\.geojson"),
+        ("roads", "<osm><node id='1' lat='34' lon='71.5'/><way id='1'>", r"error: roads\.osm"),
+    ],
+)
+def test_broken_files_exit_2(tiny_inputs, tmp_path, capsys, key, text, pattern) -> None:
+    name = {"officers": "officers.csv", "zones": "zones.geojson", "roads": "roads.osm"}[key]
+    p = {**tiny_inputs, key: write(tmp_path / name, text)}
+    assert main(args(p)) == 2
+    err = capsys.readouterr().err
+    assert re.search(pattern, err), err
+    assert "Traceback" not in err
+
+
+def test_missing_file_exit_2(tiny_inputs, tmp_path, capsys) -> None:
+    p = {**tiny_inputs, "stations": tmp_path / "nope.geojson"}
+    assert main(args(p)) == 2
+    assert "error: nope.geojson" in capsys.readouterr().err
+
+
+def test_bad_threshold_exit_2(tiny_inputs, capsys) -> None:
+    assert main(args(tiny_inputs, "--threshold-min", "-3")) == 2
+    assert "--threshold-min" in capsys.readouterr().err
+
+
+def test_unknown_suspension_ids_are_warned(tiny_inputs, tmp_path, capsys) -> None:
+    lst = write(tmp_path / "list.txt", "B\nNOBODY\n")
+    assert main(args(tiny_inputs, "--suspend", str(lst), "--format", "json")) == 0
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err
+    assert "NOBODY" in captured.err
+    assert json.loads(captured.out)["units"]["suspended"] == 1
+
+
+def test_prepare_then_report_uses_cache(tiny_inputs, capsys) -> None:
+    assert main(["prepare", "--roads", str(tiny_inputs["roads"])]) == 0
+    assert "4 nodes" in capsys.readouterr().out
+    assert main(args(tiny_inputs)) == 0
+    assert "loading compiled graph tiny.osm." in capsys.readouterr().err
