@@ -81,7 +81,7 @@ def _cmd_report(args: argparse.Namespace, stages: _Stages) -> int:
     from coverage.analysis import analyse
     from coverage.dataset import load_dataset
     from coverage.loaders import read_suspension
-    from coverage.report import report_dict, report_table
+    from coverage.report import report_dict, report_table, unreachable_notes
 
     if not args.threshold_min > 0:
         msg = f"--threshold-min must be a positive number of minutes, got {args.threshold_min}"
@@ -95,6 +95,8 @@ def _cmd_report(args: argparse.Namespace, stages: _Stages) -> int:
     cov = analyse(ds, suspended=suspended, threshold_min=args.threshold_min)
     stages("done")
     stages.close()
+    for note in unreachable_notes(cov):
+        print(f"warning: {note}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(report_dict(cov), indent=2, allow_nan=False))
     else:

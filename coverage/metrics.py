@@ -15,7 +15,7 @@ import shapely
 
 from coverage import settings
 from coverage._errors import DataWarning
-from coverage.network import FloatArray, IntArray, RoadNetwork
+from coverage.network import FloatArray, IntArray, RoadNetwork, check_extent
 from coverage.traveltime import TravelTimes, times_to
 from coverage.units import PlacedUnits
 
@@ -48,7 +48,11 @@ class ZoneNodes:
 
 
 def zone_nodes(
-    net: RoadNetwork, zones: gpd.GeoDataFrame, *, threshold_min: float
+    net: RoadNetwork,
+    zones: gpd.GeoDataFrame,
+    *,
+    threshold_min: float,
+    warn_m: float = settings.SNAP_WARN_M,
 ) -> ZoneNodes:
     """Find each zone's road nodes and anchor node; resolve its target and required officers.
 
@@ -74,6 +78,17 @@ def zone_nodes(
             inside = anchor[z : z + 1].astype(np.int64)
         per_zone.append(inside.astype(np.int64))
     ids = tuple(str(v) for v in zones["zone_id"])
+    if len(ids):
+        check_extent(net, [p.x for p in reps], [p.y for p in reps], list(ids), what="zones")
+    far = at_anchor & (anchor_m > warn_m)
+    if far.any():
+        listed = ", ".join(f"{ids[z]} ({anchor_m[z]:,.0f} m)" for z in np.flatnonzero(far))
+        warnings.warn(
+            f"zones: {int(far.sum())} zone(s) lie more than {warn_m:,.0f} m from any road "
+            f"node; their figures describe the nearest road node only: {listed}",
+            DataWarning,
+            stacklevel=2,
+        )
     if at_anchor.any():
         listed = ", ".join(ids[z] for z in np.flatnonzero(at_anchor))
         warnings.warn(

@@ -92,3 +92,13 @@ def report_table(cov: Coverage) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def unreachable_notes(cov: Coverage) -> list[str]:
+    """One line per zone with nodes no available unit can reach (also in the figures)."""
+    rows = cov.table.loc[cov.table["unreachable_nodes"] > 0]
+    return [
+        f"zone {r['zone_id']}: {r['unreachable_nodes']} of {r['nodes']} road node(s) cannot be "
+        "reached by any available unit (one-way streets or a road network in pieces?)"
+        for r in rows.to_dict(orient="records")
+    ]

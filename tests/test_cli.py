@@ -97,3 +97,23 @@ def test_prepare_then_report_uses_cache(tiny_inputs, capsys) -> None:
     assert "4 nodes" in capsys.readouterr().out
     assert main(args(tiny_inputs)) == 0
     assert "loading compiled graph tiny.osm." in capsys.readouterr().err
+
+
+def test_unreachable_zone_nodes_are_warned(tiny_inputs, capsys) -> None:
+    assert main(args(tiny_inputs, "--suspend", str(tiny_inputs["suspend"]))) == 0
+    err = capsys.readouterr().err
+    assert "warning: zone Z1: 1 of 3 road node(s) cannot be reached" in err
+
+
+def test_zone_far_from_roads_is_warned(tiny_inputs, tmp_path, capsys) -> None:
+    far = write(
+        tmp_path / "zones.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties":'
+        ' {"zone_id": "ZF", "name": "Far"}, "geometry": {"type": "Polygon", "coordinates":'
+        " [[[71.60, 34.10], [71.61, 34.10], [71.61, 34.11], [71.60, 34.10]]]}}]}",
+    )
+    assert main(args({**tiny_inputs, "zones": far}, "--format", "json")) == 0
+    captured = capsys.readouterr()
+    assert "outside the road network's extent: ZF" in captured.err
+    assert "more than 500 m from any road node" in captured.err
+    assert json.loads(captured.out)["zones_measured_at_anchor"] == ["ZF"]
