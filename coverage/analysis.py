@@ -131,3 +131,25 @@ def suspend(cov: Coverage, officer_ids: Iterable[str]) -> Coverage:
     times = without_units(cov.times, ids)
     return _figures(cov.dataset, cov.threshold_min, all_suspended, unit_counts(officers),
                     units, times, cov.zones, cov.reach_s)
+
+
+def zone_officers(cov: Coverage, zone_id: str) -> pd.DataFrame:
+    """Return the available officers who reach ``zone_id``'s anchor within its target.
+
+    Columns ``officer_id``, ``station_id`` and ``minutes``, fastest first.
+    """
+    try:
+        z = cov.zones.zone_id.index(zone_id)
+    except ValueError:
+        msg = f"zone_id {zone_id!r} is not one of the loaded zones"
+        raise KeyError(msg) from None
+    seconds = cov.reach_s[z, cov.units.node] if len(cov.units) else np.empty(0)
+    hit = np.flatnonzero(seconds <= cov.zones.target_min[z] * 60.0)
+    table = pd.DataFrame(
+        {
+            "officer_id": [cov.units.officer_id[i] for i in hit],
+            "station_id": [cov.units.station_id[i] for i in hit],
+            "minutes": seconds[hit] / 60.0,
+        }
+    )
+    return table.sort_values(["minutes", "officer_id"], kind="stable").reset_index(drop=True)

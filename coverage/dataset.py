@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from coverage.loaders import read_officers, read_stations, read_zones
-from coverage.network import RoadNetwork, open_roads
+from coverage.network import RoadNetwork, check_extent, open_roads
 from coverage.roads import Progress
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ def load_dataset(
     zn = read_zones(zones)
     off = read_officers(officers, st)
     net = open_roads(roads, use_cache=use_cache, progress=say)
+    if len(st):
+        check_extent(net, st.geometry.x, st.geometry.y, [str(v) for v in st["station_id"]],
+                     what=Path(stations).name)
     logger.info(
         "dataset: %d nodes, %d stations, %d zones, %d officers",
         net.n_nodes, len(st), len(zn), len(off),

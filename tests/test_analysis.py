@@ -108,3 +108,18 @@ def test_table_lists_gaps_first(dataset) -> None:
     widths = {len(line) for line in lines[header:] if line}
     assert max(widths) - min(widths) < 40
     assert not math.isnan(analyse(dataset).overall.covered_share)
+
+
+def test_zone_officers_lists_who_reaches_the_anchor(dataset) -> None:
+    from coverage.analysis import zone_officers
+
+    cov = analyse(dataset)
+    z1 = zone_officers(cov, "Z1")
+    assert z1["officer_id"].tolist() == ["B"]
+    assert z1["minutes"].tolist() == pytest.approx([T43 / 60])
+    z2 = zone_officers(cov, "Z2")
+    assert z2["officer_id"].tolist() == ["A", "B"]
+    assert z2["minutes"].tolist() == pytest.approx([0.0, (T43 + T13) / 60])
+    assert len(z2) == report_dict(cov)["zones"][1]["officers_within_target"]
+    with pytest.raises(KeyError, match="Z9"):
+        zone_officers(cov, "Z9")

@@ -222,3 +222,27 @@ def test_line_file_with_points_names_the_row(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match=r"mixed\.geojson: row 2: geometry is a Point"):
         load_graph(target)
+
+
+def test_zipped_shapefile_lines(tmp_path: Path) -> None:
+    import zipfile
+
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    gdf = gpd.GeoDataFrame(
+        {"highway": ["primary"], "maxspeed": ["30 mph"], "oneway": ["yes"]},
+        geometry=[LineString([(71.500, 34.0), (71.502, 34.0)])], crs="EPSG:4326",
+    )
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    gdf.to_file(folder / "roads.shp")
+    target = tmp_path / "roads.zip"
+    with zipfile.ZipFile(target, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, f.name)
+    G = load_graph(target)
+    assert [(G.nodes[u]["x"], G.nodes[v]["x"]) for u, v in G.edges()] == [(71.5, 71.502)]
+    (data,) = [d for _, _, d in G.edges(data=True)]
+    length = haversine_m(71.5, 34.0, 71.502, 34.0)
+    assert data["travel_time"] == pytest.approx(length / (30 * 1.609344) * 3.6, rel=1e-9)
