@@ -31,5 +31,15 @@ if .venv/bin/python -m pip show coverage >/dev/null 2>&1; then
   exit 1
 fi
 
+# Tests drive the real app and the PNG export in Debian's Chromium (never a downloaded browser).
+if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: install Debian's chromium (sudo apt-get install chromium) for the browser tests" >&2
+  fi
+fi
+
 # Parse the demo district's roads once, so the app and CLI load them in about a second.
 .venv/bin/python -m coverage -q prepare --roads geodata/peshawar/roads.osm.pbf
