@@ -99,7 +99,7 @@ def _figures(
     zn: ZoneNodes,
     reach_s: FloatArray,
 ) -> Coverage:
-    within = officers_within(zn, reach_s, units)
+    within = officers_within(zn, reach_s, units.node, times.delay_s)
     table = zone_table(times, zn, within)
     return Coverage(
         dataset=dataset, threshold_min=threshold_min, suspended=suspended, counts=counts,

@@ -17,7 +17,6 @@ from coverage import settings
 from coverage._errors import DataWarning
 from coverage.network import FloatArray, IntArray, RoadNetwork, check_extent
 from coverage.traveltime import TravelTimes, times_to
-from coverage.units import PlacedUnits
 
 logger = logging.getLogger(__name__)
 
@@ -113,16 +112,34 @@ def anchor_times(net: RoadNetwork, zn: ZoneNodes) -> FloatArray:
     return times_to(net, zn.anchor, limit_s=zn.target_min * 60.0)
 
 
+def within_target(
+    zn: ZoneNodes,
+    reach_s: FloatArray,
+    nodes: npt.ArrayLike,
+    delay_s: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Return a zones x units matrix: does the unit at ``nodes[u]`` reach zone ``z`` in time?
+
+    ``reach_s`` holds the seconds from every node to each zone's anchor (within target, else
+    inf); a unit's turnout delay, if given, is added before comparing with the target.
+    """
+    at = np.asarray(nodes, dtype=np.int64)
+    if at.size == 0:
+        return np.zeros((len(zn.zone_id), 0), dtype=bool)
+    seconds = reach_s[:, at]
+    if delay_s is not None:
+        seconds = seconds + np.asarray(delay_s, dtype=np.float64)[None, :]
+    return np.asarray(seconds <= (zn.target_min * 60.0)[:, None])
+
+
 def officers_within(
-    zn: ZoneNodes, reach_s: FloatArray, units: PlacedUnits
+    zn: ZoneNodes,
+    reach_s: FloatArray,
+    nodes: npt.ArrayLike,
+    delay_s: npt.ArrayLike | None = None,
 ) -> IntArray:
     """Count, per zone, the units whose travel time to the anchor is within the target."""
-    if len(units) == 0:
-        return np.zeros(len(zn.zone_id), dtype=np.int64)
-    at_units = reach_s[:, units.node]
-    return np.asarray(
-        (at_units <= (zn.target_min * 60.0)[:, None]).sum(axis=1), dtype=np.int64
-    )
+    return within_target(zn, reach_s, nodes, delay_s).sum(axis=1).astype(np.int64)
 
 
 def _percentile(values: FloatArray, q: float) -> float | None:

@@ -4,6 +4,8 @@ Shortest paths run on the compiled CSR graph with :func:`scipy.sparse.csgraph.di
 (multi-source, ``min_only``), so one call gives every node's time and its nearest unit, the
 unit's area of responsibility. Removing units recomputes only the nodes whose nearest unit
 was removed; adding units runs one search from the new units and keeps the better times.
+A unit may carry a turnout delay (seconds before it starts moving): it then starts from a
+virtual source node joined to its road node by an edge of that many seconds.
 
 Examples
 --------
@@ -42,7 +44,8 @@ class TravelTimes:
     """Per node: seconds from the nearest available unit and which unit that is.
 
     ``seconds[i]`` is ``inf`` and ``nearest[i]`` is ``-1`` where no unit can reach node ``i``.
-    ``nearest`` indexes ``unit_ids``/``unit_nodes``.
+    ``nearest`` indexes ``unit_ids``/``unit_nodes``. ``delay_s`` holds each unit's turnout
+    delay (seconds before it starts moving, included in ``seconds``); None means none.
     """
 
     network: RoadNetwork
@@ -50,6 +53,14 @@ class TravelTimes:
     unit_nodes: IntArray
     seconds: FloatArray
     nearest: IntArray
+    delay_s: FloatArray | None = None
+
+    @property
+    def delays(self) -> FloatArray:
+        """Turnout delay per unit in seconds (zeros when the units have none)."""
+        if self.delay_s is None:
+            return np.zeros(len(self.unit_ids))
+        return self.delay_s
 
     @property
     def minutes(self) -> FloatArray:
@@ -90,8 +101,52 @@ def _search(
     return np.asarray(dist, dtype=np.float64), won
 
 
+def _check_delays(delay_s: npt.ArrayLike | None, n: int) -> FloatArray | None:
+    """Return the delays as a float array (None when absent or all zero); raise if invalid."""
+    if delay_s is None:
+        return None
+    delays = np.asarray(np.broadcast_to(np.asarray(delay_s, dtype=np.float64), (n,)),
+                        dtype=np.float64).copy()
+    if delays.size and not (np.isfinite(delays).all() and (delays >= 0).all()):
+        msg = "delay_s: turnout delays must be finite numbers of seconds >= 0"
+        raise GraphError(msg)
+    return delays if delays.any() else None
+
+
+def with_sources(graph: sp.csr_array, nodes: IntArray, weights: FloatArray) -> sp.csr_array:
+    """Return a new CSR graph with one virtual node ``n + i`` per source and an edge
+    ``n + i -> nodes[i]`` of ``weights[i]`` seconds (``n`` = nodes of ``graph``).
+
+    Searching from the virtual nodes starts each source ``weights[i]`` seconds late; the
+    original nodes keep their indices.
+    """
+    n, m = graph.shape[0], len(nodes)
+    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.arange(1, m + 1)])
+    indices = np.concatenate([graph.indices, np.asarray(nodes, dtype=graph.indices.dtype)])
+    data = np.concatenate([graph.data, np.asarray(weights, dtype=np.float64)])
+    return sp.csr_array((data, indices, indptr), shape=(n + m, n + m))
+
+
+def _delayed_search(
+    net: RoadNetwork, nodes: IntArray, delays: FloatArray
+) -> tuple[FloatArray, IntArray]:
+    """Multi-source search where unit ``i`` leaves ``delays[i]`` s late: seconds, unit index."""
+    n = net.n_nodes
+    pairs = np.column_stack([nodes.astype(np.float64), delays])
+    _, first = np.unique(pairs, axis=0, return_index=True)  # one source per (node, delay)
+    first = np.sort(first)
+    graph = with_sources(net.csr, nodes[first], delays[first])
+    seconds, src = _search(graph, np.arange(n, n + first.size, dtype=np.int64))
+    unit = np.where(src >= n, first[np.maximum(src - n, 0)], UNREACHED)
+    return seconds[:n], unit[:n]
+
+
 def travel_times(
-    net: RoadNetwork, unit_ids: Sequence[str], unit_nodes: npt.ArrayLike
+    net: RoadNetwork,
+    unit_ids: Sequence[str],
+    unit_nodes: npt.ArrayLike,
+    *,
+    delay_s: npt.ArrayLike | None = None,
 ) -> TravelTimes:
     """Return the time from the nearest unit to every node of ``net``.
 
@@ -103,7 +158,11 @@ def travel_times(
         One id per available unit.
     unit_nodes
         The node index each unit stands at (see :meth:`RoadNetwork.nearest_nodes`).
-        Where several units share a node, the first listed is that node's nearest unit.
+        Where several units share a node (and delay), the first listed is that node's
+        nearest unit.
+    delay_s
+        Optional turnout delay per unit (or one for all), seconds >= 0: the unit starts
+        moving that long after the call, so its own node is reached at ``delay_s``.
 
     Returns
     -------
@@ -115,6 +174,10 @@ def travel_times(
         msg = f"unit_ids has {len(unit_ids)} entries but unit_nodes has {len(nodes)}"
         raise GraphError(msg)
     _check_nodes(net, nodes, "unit_nodes")
+    delays = _check_delays(delay_s, len(nodes))
+    if delays is not None:
+        seconds, nearest = _delayed_search(net, nodes, delays)
+        return TravelTimes(net, tuple(unit_ids), nodes, seconds, nearest, delays)
     uniq, first = np.unique(nodes, return_index=True)
     seconds, src = _search(net.csr, uniq)
     owner = np.full(net.n_nodes, UNREACHED, dtype=np.int64)
@@ -130,8 +193,8 @@ def without_units(tt: TravelTimes, unit_ids: Sequence[str]) -> TravelTimes:
     Nodes whose nearest unit stays keep their time (removing units never shortens a path).
     For the others, a search over just those nodes starts from their boundary: each edge
     ``w -> x`` from a kept node into the affected area seeds ``x`` at ``seconds[w] + t(w, x)``
-    on behalf of ``w``'s unit. The result equals a full recomputation (ties aside).
-    Unknown ids are ignored.
+    on behalf of ``w``'s unit; a kept unit standing inside seeds its node at its delay.
+    The result equals a full recomputation (ties aside). Unknown ids are ignored.
     """
     net = tt.network
     drop = set(unit_ids)
@@ -151,7 +214,8 @@ def without_units(tt: TravelTimes, unit_ids: Sequence[str]) -> TravelTimes:
         sub_s, sub_unit = _reseed(net, tt, area, keep_idx)
         seconds[area] = sub_s
         nearest[area] = np.where(sub_unit >= 0, renumber[np.maximum(sub_unit, 0)], UNREACHED)
-    return TravelTimes(net, new_ids, tt.unit_nodes[keep_idx], seconds, nearest)
+    delays = None if tt.delay_s is None else tt.delay_s[keep_idx]
+    return TravelTimes(net, new_ids, tt.unit_nodes[keep_idx], seconds, nearest, delays)
 
 
 def _reseed(
@@ -175,7 +239,7 @@ def _reseed(
     standing = local[kept_nodes] >= 0
     seed_unit = np.concatenate([seed_unit, keep_idx[standing]])
     seed_x = np.concatenate([seed_x, local[kept_nodes[standing]]])
-    seed_w = np.concatenate([seed_w, np.zeros(int(standing.sum()))])
+    seed_w = np.concatenate([seed_w, tt.delays[keep_idx[standing]]])
     labels, virtual = np.unique(seed_unit, return_inverse=True)
     n_sub = a + labels.size
     # Inside edges come from the CSR (one per node pair); only seeds can repeat a pair.
@@ -193,12 +257,17 @@ def _reseed(
 
 
 def with_units(
-    tt: TravelTimes, unit_ids: Sequence[str], unit_nodes: npt.ArrayLike
+    tt: TravelTimes,
+    unit_ids: Sequence[str],
+    unit_nodes: npt.ArrayLike,
+    *,
+    delay_s: npt.ArrayLike | None = None,
 ) -> TravelTimes:
     """Return new travel times with units added (e.g. deployed reserves).
 
-    One multi-source search from the new units; a node takes a new unit only where it is
-    strictly faster, so existing assignments are kept on ties.
+    One multi-source search from the new units (each ``delay_s`` late, if given); a node
+    takes a new unit only where it is strictly faster, so existing assignments are kept on
+    ties.
     """
     nodes = np.asarray(unit_nodes, dtype=np.int64)
     if len(unit_ids) != len(nodes):
@@ -208,14 +277,53 @@ def with_units(
         return tt
     net = tt.network
     _check_nodes(net, nodes, "unit_nodes")
-    added = travel_times(net, list(unit_ids), nodes)
+    added = travel_times(net, list(unit_ids), nodes, delay_s=delay_s)
     better = added.seconds < tt.seconds
     seconds = np.where(better, added.seconds, tt.seconds)
     offset = len(tt.unit_ids)
     nearest = np.where(better, added.nearest + offset, tt.nearest)
+    delays = None
+    if tt.delay_s is not None or added.delay_s is not None:
+        delays = np.concatenate([tt.delays, added.delays])
     return TravelTimes(
-        net, (*tt.unit_ids, *unit_ids), np.concatenate([tt.unit_nodes, nodes]), seconds, nearest
+        net, (*tt.unit_ids, *unit_ids), np.concatenate([tt.unit_nodes, nodes]), seconds,
+        nearest, delays,
     )
+
+
+def times_from(
+    net: RoadNetwork,
+    sources: npt.ArrayLike,
+    *,
+    delay_s: npt.ArrayLike | None = None,
+    limit_s: float = np.inf,
+    columns: npt.ArrayLike | None = None,
+    chunk: int = 64,
+) -> FloatArray:
+    """Return seconds from each source (leaving ``delay_s`` late) to every node, or ``columns``.
+
+    Row ``i`` holds the travel time from ``sources[i]`` to each node (or to each node in
+    ``columns``), its delay included; times beyond ``limit_s`` are ``inf``. The sums are
+    formed as in :func:`travel_times` (delay first, then edge by edge), so comparing the two
+    is exact. Searches run ``chunk`` sources at a time to bound memory.
+    """
+    src = np.asarray(sources, dtype=np.int64)
+    _check_nodes(net, src, "sources")
+    delays = _check_delays(delay_s, src.size)
+    cols = None if columns is None else np.asarray(columns, dtype=np.int64)
+    width = net.n_nodes if cols is None else cols.size
+    out = np.full((src.size, width), np.inf)
+    if src.size == 0:
+        return out
+    graph, starts = net.csr, src
+    if delays is not None:
+        graph = with_sources(net.csr, src, delays)
+        starts = np.arange(net.n_nodes, net.n_nodes + src.size, dtype=np.int64)
+    for lo in range(0, src.size, max(1, chunk)):
+        rows = dijkstra(graph, directed=True, indices=starts[lo : lo + chunk], limit=limit_s)
+        rows = rows[:, : net.n_nodes]
+        out[lo : lo + chunk] = rows if cols is None else rows[:, cols]
+    return out
 
 
 def times_to(
