@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.elements import JSCSSMixin
 from shapely.geometry import LineString
 
 from coverage.analysis import Coverage
@@ -85,12 +87,31 @@ def coverage_map(
     tiles_url: str | None = None,
     attribution: str = "",
     height_px: int = 640,
+    officers: gpd.GeoDataFrame | None = None,
+    officers_name: str = "Officers",
+    bounds: tuple[float, float, float, float] | None = None,
+    map_options: dict[str, Any] | None = None,
+    asset_base_url: str | None = None,
 ) -> folium.Map:
     """Return the folium map of ``cov``: main roads, zones by gap, stations, officers.
 
     ``tiles_url`` (default: the ``SECCOV_TILES_URL`` environment variable) is a basemap
     template such as ``https://tile.example/{z}/{x}/{y}.png``; without one the map has no
     basemap and the drawn road network stands in for it.
+
+    ``officers`` (default: :func:`officers_layer`, every officer at its exact position)
+    replaces the officer points, e.g. with a redacted layer from
+    :func:`coverage.briefing.officer_points`; it is drawn as layer ``officers_name``. Its
+    columns become the tooltip (escaped here), except the style columns ``color`` and
+    ``radius``; without ``color`` a ``status`` column picks the colour.
+
+    ``bounds`` (``lon0, lat0, lon1, lat1``; default: the road network's) is the area the
+    map opens on. ``map_options`` are extra ``folium.Map`` keywords (Leaflet map options
+    in snake case), e.g. ``{"zoom_snap": 0.1, "zoom_animation": False}`` for a snapshot.
+
+    ``asset_base_url`` (e.g. ``/app/static`` in the app) makes the map load Leaflet from that
+    address instead of folium's CDNs, and drop the CDN libraries it does not use, so the map
+    works offline (see :func:`coverage.assets.install_static`).
     """
     net = cov.dataset.network
     x0, y0, x1, y1 = net.bounds
@@ -98,6 +119,7 @@ def coverage_map(
     m = folium.Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
         control_scale=True, height=height_px,
+        **(map_options or {}),
     )
     if url:
         folium.TileLayer(url, attr=attribution or "basemap", name="Basemap").add_to(m)
@@ -125,20 +147,69 @@ def coverage_map(
         style_function=lambda _f: {"color": "#24292f", "fillColor": "#ffffff", "weight": 3},
         tooltip=folium.GeoJsonTooltip(["station_id", "name"], aliases=["Station", "Name"]),
     ).add_to(m)
-    officers = officers_layer(cov)
-    folium.GeoJson(
-        officers.__geo_interface__, name="Officers",
-        marker=folium.CircleMarker(radius=4, fill=True, fill_opacity=0.9),
-        style_function=lambda f: {
-            "color": STATUS_STYLE.get(f["properties"]["status"], {}).get("color", "#000"),
-            "fillColor": STATUS_STYLE.get(f["properties"]["status"], {}).get("color", "#000"),
-            "weight": 1,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            ["officer_id", "name", "rank", "station_id", "status", "place"],
-            aliases=["Officer", "Name", "Rank", "Station", "Status", "Location"],
-        ),
-    ).add_to(m)
+    if officers is None:
+        officers = officers_layer(cov)
+        folium.GeoJson(
+            officers.__geo_interface__, name="Officers",
+            marker=folium.CircleMarker(radius=4, fill=True, fill_opacity=0.9),
+            style_function=lambda f: {
+                "color": STATUS_STYLE.get(f["properties"]["status"], {}).get("color", "#000"),
+                "fillColor": STATUS_STYLE.get(f["properties"]["status"], {}).get("color",
+                                                                                 "#000"),
+                "weight": 1,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                ["officer_id", "name", "rank", "station_id", "status", "place"],
+                aliases=["Officer", "Name", "Rank", "Station", "Status", "Location"],
+            ),
+        ).add_to(m)
+    else:
+        _custom_officers(officers, officers_name).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    if asset_base_url is not None:
+        _use_local_assets(m, asset_base_url)
+    if bounds is not None:
+        x0, y0, x1, y1 = bounds
     m.fit_bounds([[y0, x0], [y1, x1]])
     return m
+
+
+def _point_style(props: dict[str, Any]) -> dict[str, Any]:
+    color = props.get("color") or STATUS_STYLE.get(props.get("status", ""), {}).get(
+        "color", "#000")
+    style: dict[str, Any] = {"color": color, "fillColor": color, "weight": 1}
+    if props.get("radius") not in (None, "-"):
+        style |= {"radius": props["radius"], "fillOpacity": 0.45, "weight": 2}
+    return style
+
+
+def _custom_officers(points: gpd.GeoDataFrame, name: str) -> folium.GeoJson:
+    """The layer of a caller's officer points (e.g. redacted ones), text escaped."""
+    fields = [c for c in points.columns if c != points.geometry.name]
+    shown = [c for c in fields if c not in {"color", "radius"}]
+    layer = _escaped(points, fields)
+    return folium.GeoJson(
+        layer.__geo_interface__, name=html.escape(name),
+        marker=folium.CircleMarker(radius=4, fill=True, fill_opacity=0.9),
+        style_function=lambda f: _point_style(f["properties"]),
+        tooltip=folium.GeoJsonTooltip(
+            shown, aliases=[c.replace("_", " ").capitalize() for c in shown]
+        ) if shown and len(layer) else None,
+    )
+
+
+def _use_local_assets(m: folium.Map, base_url: str) -> None:
+    """Point every element of the new map ``m`` at local Leaflet files (see assets)."""
+    from branca.element import Element
+
+    from coverage.assets import local_links
+
+    def walk(el: Element) -> Iterator[Element]:
+        yield el
+        for child in el._children.values():
+            yield from walk(child)
+
+    for el in walk(m):
+        if isinstance(el, JSCSSMixin):
+            el.default_js = local_links(list(el.default_js), base_url=base_url, kind="js")
+            el.default_css = local_links(list(el.default_css), base_url=base_url, kind="css")

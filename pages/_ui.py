@@ -9,6 +9,7 @@ import streamlit as st
 
 from coverage._errors import CoverageError
 from coverage.analysis import Coverage, analyse
+from coverage.assets import install_static
 from coverage.dataset import Dataset, load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,14 @@ DEMO_FILES = {
     "zones": DEMO_DIR / "zones.geojson",
     "officers": DEMO_DIR / "officers.csv",
 }
+
+
+@st.cache_resource
+def static_assets() -> str:
+    """Copy Leaflet into ./static once per process; return the URL the map loads it from."""
+    install_static(ROOT / "static")
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static" if base else "/app/static"
 
 
 def demo_mode() -> bool:

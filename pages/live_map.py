@@ -18,11 +18,19 @@ cols = st.columns(4)
 cols[0].metric("Available units", c.available)
 cols[1].metric("Zones with a gap", f"{o.zones_with_gap} / {o.zones}")
 cols[2].metric("Zone nodes covered", f"{o.covered_share:.0%}")
-cols[3].metric("Worst zone p90", "-" if o.worst_p90_min is None else f"{o.worst_p90_min:.1f} min",
-               help=f"zone {o.worst_zone}")
+cols[3].metric(
+    "Worst zone p90",
+    "-" if o.worst_p90_min is None else f"{o.worst_p90_min:.1f} min",
+    help=f"zone {o.worst_zone}",
+)
 
-st_folium(coverage_map(cov), key="live-map", height=640, use_container_width=True,
-          returned_objects=[])
+st_folium(
+    coverage_map(cov, asset_base_url=_ui.static_assets()),
+    key="live-map",
+    height=640,
+    use_container_width=True,
+    returned_objects=[],
+)
 st.caption(
     f"Roads: {cov.dataset.sources['roads']} ({cov.dataset.network.n_nodes:,} nodes). "
     f"Response target: each zone's own, else {cov.threshold_min:g} min."
