@@ -1,0 +1,207 @@
+"""Live positions: staleness, merging into officers, coverage on live data, the simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+
+from coverage.analysis import analyse
+from coverage.cli import main
+from coverage.dataset import Dataset, load_dataset
+from coverage.live import LIVE_COLUMNS, latest_positions, merge_live
+from coverage.network import RoadNetwork, compile_graph
+from coverage.simulate import _roads, simulate_feed, simulate_records
+from coverage.store import Position, Store, open_store, to_us
+from tests.conftest import haversine_m
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # tiny officers were last seen at 03:00 UTC
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(f"sqlite:///{tmp_path}/live.db") as s:
+        yield s
+
+
+def put(store: Store, *rows: tuple[str, float, float, datetime]) -> None:
+    run = store.begin_ingest("test", "csv", "feed")
+    store.write_batch(run, [Position(o, lat, lon, to_us(t), t.isoformat())
+                            for o, lat, lon, t in rows], [])
+
+
+@pytest.fixture
+def dataset(tiny_inputs: dict[str, Path]) -> Dataset:
+    p = tiny_inputs
+    return load_dataset(p["roads"], p["stations"], p["zones"], p["officers"])
+
+
+def test_stale_flag_from_age(store: Store) -> None:
+    put(store, ("A", 34.0, 71.5, NOW - timedelta(seconds=10)),
+        ("B", 34.0, 71.5, NOW - timedelta(seconds=400)),
+        ("C", 34.0, 71.5, NOW + timedelta(seconds=5)))
+    live = latest_positions(store, now=NOW)
+    assert tuple(live.columns) == LIVE_COLUMNS
+    assert live["officer_id"].tolist() == ["A", "B", "C"]
+    assert live["stale"].tolist() == [False, True, False]
+    assert live["age_s"].tolist() == [10.0, 400.0, -5.0]
+    assert not latest_positions(store, now=NOW, stale_after_s=500)["stale"].any()
+    assert latest_positions(store, now=NOW, stale_after_s=0)["stale"].tolist() == [
+        True, True, False]
+    assert str(live["timestamp"].dt.tz) == "UTC"
+
+
+def test_empty_store_and_bad_age(store: Store) -> None:
+    live = latest_positions(store)
+    assert len(live) == 0
+    assert tuple(live.columns) == LIVE_COLUMNS
+    with pytest.raises(ValueError, match="stale_after_s"):
+        latest_positions(store, stale_after_s=-1)
+
+
+def test_merge_live_replaces_only_with_fresher(store: Store, dataset: Dataset) -> None:
+    officers = dataset.officers
+    before = officers.copy()
+    put(store, ("A", 34.0, 71.503, NOW + timedelta(seconds=30)),   # fresh, newer than roster
+        ("D", 34.001, 71.502, NOW - timedelta(seconds=60)),         # older than the roster
+        ("B", 34.0, 71.5, NOW + timedelta(seconds=1)),              # newer, but stale below
+        ("ZZ", 34.0, 71.5, NOW))                                    # not in the roster
+    live = latest_positions(store, now=NOW + timedelta(seconds=600), stale_after_s=590)
+    merged = merge_live(officers, live, include_stale=True)
+    assert before.equals(officers)  # input not modified
+    row = merged.set_index("officer_id")
+    assert (row.loc["A", "lat"], row.loc["A", "lon"]) == (34.0, 71.503)
+    assert (row.loc["A", "geometry"].x, row.loc["A", "geometry"].y) == (71.503, 34.0)
+    assert row.loc["A", "position_source"] == "feed"
+    assert not row.loc["A", "at_station"]
+    assert row.loc["A", "last_seen"] == NOW + timedelta(seconds=30)
+    assert row.loc["D", "position_source"] == "roster"  # the roster is newer
+    assert bool(row.loc["B", "stale"])
+    assert np.isnan(row.loc["C", "live_age_s"])
+    assert "ZZ" not in row.index
+    fresh_only = merge_live(officers, live)
+    assert "B" not in set(fresh_only["officer_id"])
+    assert len(fresh_only) == len(officers) - 1
+    assert list(merged.columns)[: len(officers.columns)] == list(officers.columns)
+
+
+def test_coverage_uses_live_positions(store: Store, dataset: Dataset) -> None:
+    put(store, ("A", 34.0, 71.503, NOW + timedelta(seconds=200)),
+        ("B", 34.001, 71.502, NOW + timedelta(seconds=1)))
+    live = latest_positions(store, now=NOW + timedelta(seconds=400))  # B is stale (399 s)
+    cov = analyse(replace(dataset, officers=merge_live(dataset.officers, live)))
+    assert cov.counts.available == 2  # A and D; B's whereabouts are stale
+    placed = dict(zip(cov.units.officer_id, dataset.network.node_id[cov.units.node],
+                      strict=True))
+    assert placed == {"A": 5, "D": 5}
+    with_stale = analyse(replace(dataset, officers=merge_live(dataset.officers, live,
+                                                              include_stale=True)))
+    assert with_stale.counts.available == 3
+
+
+def grid(n: int = 8, spacing_deg: float = 0.002, kph: float = 30.0) -> RoadNetwork:
+    G = nx.MultiDiGraph()
+    for i in range(n):
+        for j in range(n):
+            G.add_node(i * n + j, x=71.5 + j * spacing_deg, y=34.0 + i * spacing_deg)
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((0, 1), (1, 0)):
+                if i + di < n and j + dj < n:
+                    a, b = i * n + j, (i + di) * n + j + dj
+                    length = haversine_m(G.nodes[a]["x"], G.nodes[a]["y"],
+                                         G.nodes[b]["x"], G.nodes[b]["y"])
+                    speed = 200.0 if (i, j) == (0, 0) else kph  # one too-fast edge
+                    for u, v in ((a, b), (b, a)):
+                        G.add_edge(u, v, length=length, travel_time=length / speed * 3.6)
+    return compile_graph(G, source="grid")
+
+
+def squad(net: RoadNetwork) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"officer_id": ["P1", "P2", "P3", "P4"], "station_id": ["S"] * 4,
+         "status": ["on_duty", "on_duty", "on_duty", "off_duty"]},
+        geometry=gpd.points_from_xy(net.lon[[0, 20, 63, 5]], net.lat[[0, 20, 63, 5]]),
+        crs="EPSG:4326")
+
+
+def test_simulator_is_deterministic_bounded_and_on_the_roads() -> None:
+    net = grid()
+    start = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+    def run(seed: int) -> list:
+        return [r.fields for r in simulate_records(net, squad(net), seconds=600, interval_s=5,
+                                                   seed=seed, start=start, dwell_s=10)]
+
+    a = run(7)
+    assert a == run(7)
+    assert a != run(8)
+    assert len(a) == 3 * 121  # on-duty officers only, one report per step
+    assert {r["officer_id"] for r in a} == {"P1", "P2", "P3"}
+    speeds = np.array([r["speed_kph"] for r in a])
+    assert ((speeds == 0) | ((speeds >= 10) & (speeds <= 60))).all()
+    assert (speeds > 0).mean() > 0.5
+    lat, lon = np.array([r["lat"] for r in a]), np.array([r["lon"] for r in a])
+    assert (lat >= 34.0 - 1e-6).all()
+    assert (lat <= 34.014 + 1e-6).all()
+    assert (lon >= 71.5 - 1e-6).all()
+    assert (lon <= 71.514 + 1e-6).all()
+    on_a_road = np.isclose((lat - 34.0) / 0.002 % 1, 0, atol=1e-3) | np.isclose(
+        (lon - 71.5) / 0.002 % 1, 0, atol=1e-3) | np.isclose((lat - 34.0) / 0.002 % 1, 1,
+                                                             atol=1e-3) | np.isclose(
+        (lon - 71.5) / 0.002 % 1, 1, atol=1e-3)
+    assert on_a_road.all()
+    assert all(0 <= r["heading_deg"] < 360 for r in a)
+    assert a[-1]["timestamp"] == "2026-11-25T03:10:00.000+00:00"
+
+
+def test_simulated_speeds_are_clamped() -> None:
+    net = grid()
+    roads = _roads(net, 10.0, 60.0)
+    kph = net.length_m / roads.sim_s * 3.6
+    assert kph.max() == pytest.approx(60.0)
+    assert kph.min() == pytest.approx(30.0)
+
+
+def test_simulate_feed_writes_labelled_positions_once(store: Store) -> None:
+    net = grid()
+    start = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    res = simulate_feed(store, net, squad(net), seconds=60, interval_s=10, seed=3, start=start)
+    assert (res.officers, res.steps, res.ingest.accepted, res.ingest.rejected) == (3, 7, 21, 0)
+    assert res.end == start + timedelta(seconds=60)
+    assert {p.source for p in store.history()} == {"simulated"}
+    live = latest_positions(store)
+    assert set(live["source"]) == {"simulated"}
+    again = simulate_feed(store, net, squad(net), seconds=60, interval_s=10, seed=3, start=start)
+    assert (again.ingest.accepted, again.ingest.duplicates) == (0, 21)
+
+
+def test_simulate_feed_default_start_ends_now(store: Store) -> None:
+    net = grid()
+    res = simulate_feed(store, net, squad(net), seconds=30, interval_s=10, seed=1)
+    live = latest_positions(store)
+    assert not live["stale"].any()
+    assert abs((res.end - datetime.now(UTC)).total_seconds()) < 30
+
+
+def test_simulate_feed_cli_on_tiny_district(tiny_inputs, tmp_path, capsys) -> None:
+    p = tiny_inputs
+    db = f"sqlite:///{tmp_path}/sim.db"
+    args = ["-q", "simulate-feed", "--db", db, "--roads", str(p["roads"]), "--stations",
+            str(p["stations"]), "--officers", str(p["officers"]), "--seconds", "60",
+            "--interval-s", "10", "--seed", "1", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {k: out[k] for k in ("officers", "steps", "read", "accepted", "rejected")} == {
+        "officers": 3, "steps": 7, "read": 21, "accepted": 21, "rejected": 0}
+    assert main(["positions", "--db", db, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["officer_id"] for r in rows] == ["A", "B", "D"]
+    assert {r["source"] for r in rows} == {"simulated"}
