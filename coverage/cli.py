@@ -1,4 +1,4 @@
-"""Command line: ``python -m coverage report|prepare ...``.
+"""Command line: ``python -m coverage report|prepare|brief ...``.
 
 Bad data ends with ``error: <file>: ...`` on stderr and exit code 2, never a traceback;
 warnings about accepted data go to stderr as ``warning: ...``.
@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from coverage import settings
+from coverage import _live_commands, _planning_commands, settings
 from coverage._errors import CoverageError, CoverageWarning
 
 EXIT_DATA_ERROR = 2
@@ -74,7 +74,25 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", choices=("table", "json"), default="table")
     prep = sub.add_parser("prepare", help="parse a road file once and cache the compiled graph")
     prep.add_argument("--roads", required=True, type=Path)
+    _add_brief(sub.add_parser("brief", help="briefing export: PNG map, offline HTML map or "
+                              "PDF (see docs/exports.md)"))
+    _live_commands.add_parsers(sub)  # ingest, positions, simulate-feed, users, audit
+    _planning_commands.add_parsers(sub)  # backfill, criticality, sweep
     return parser
+
+
+def _add_brief(br: argparse.ArgumentParser) -> None:
+    _add_inputs(br)
+    br.add_argument("--out", required=True, type=Path, help="output file: .png, .html or .pdf")
+    br.add_argument("--title", default="Security coverage briefing", help="briefing title")
+    br.add_argument("--redact", choices=("stations", "displace", "none"), default="stations",
+                    help="officers aggregated to station counts (default), displaced "
+                    "250-600 m at random, or exact positions (control room only)")
+    br.add_argument("--width-px", type=int, default=1200, help="PNG width (default 1200)")
+    br.add_argument("--height-px", type=int, default=800, help="PNG height (default 800)")
+    br.add_argument("--renderer", choices=("auto", "chromium", "matplotlib"), default=None,
+                    help="map renderer for PNG/PDF (default auto: headless Chromium, else "
+                    "a static matplotlib drawing; env SECCOV_PNG_RENDERER)")
 
 
 def _cmd_report(args: argparse.Namespace, stages: _Stages) -> int:
@@ -113,9 +131,44 @@ def _cmd_prepare(args: argparse.Namespace, stages: _Stages) -> int:
     return 0
 
 
+def _cmd_brief(args: argparse.Namespace, stages: _Stages) -> int:
+    from coverage.analysis import analyse, suspend
+    from coverage.briefing import build_brief
+    from coverage.dataset import load_dataset
+    from coverage.export import check_out_path, write_export
+    from coverage.loaders import read_suspension
+
+    check_out_path(args.out)
+    if not args.threshold_min > 0:
+        msg = f"--threshold-min must be a positive number of minutes, got {args.threshold_min}"
+        raise CoverageError(msg)
+    ds = load_dataset(args.roads, args.stations, args.zones, args.officers,
+                      use_cache=not args.no_cache, progress=stages)
+    ids = read_suspension(args.suspend, ds.officers) if args.suspend is not None else []
+    stages("computing travel times")
+    base = analyse(ds, threshold_min=args.threshold_min)
+    brief = build_brief(suspend(base, ids), baseline=base, title=args.title,
+                        redact=args.redact,
+                        suspension_source=args.suspend.name if args.suspend else None)
+    stages(f"writing {args.out.name}")
+    out = write_export(brief, args.out, width_px=args.width_px, height_px=args.height_px,
+                       renderer=args.renderer)
+    stages("done")
+    stages.close()
+    image = out.map_image
+    if image is not None and image.renderer == "matplotlib":
+        print(f"note: {image.description}", file=sys.stderr)
+    how = f"; {image.description}" if image is not None else "; offline HTML map"
+    print(f"wrote {out.path} ({out.size_bytes:,} bytes{how}; {brief.redaction_note})")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, _Stages], int]] = {
     "report": _cmd_report,
     "prepare": _cmd_prepare,
+    "brief": _cmd_brief,
+    **_live_commands.COMMANDS,
+    **_planning_commands.COMMANDS,
 }
 
 

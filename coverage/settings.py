@@ -78,3 +78,50 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "seccov"
+
+
+# --- Live feed, store, accounts and uploads (docs/live-ops.md) ---------------------------
+
+#: A position whose timestamp lies more than this ahead of the ingesting machine's clock is
+#: rejected ("timestamp in the future"); a little allowance covers device clock drift.
+FUTURE_TOLERANCE_S: Final[float] = 300.0
+
+#: Records committed per ingest transaction; a crash loses at most the batch in flight.
+INGEST_BATCH: Final[int] = 2_000
+
+#: In ``--follow`` mode, a partial batch is committed after this many seconds without input.
+INGEST_FLUSH_S: Final[float] = 0.5
+
+#: How often ``--follow`` looks for new lines in a growing file, in seconds.
+FOLLOW_POLL_S: Final[float] = 0.1
+
+#: Simulated officers move no slower and no faster than this along the roads, km/h.
+SIM_MIN_SPEED_KPH: Final[float] = 10.0
+SIM_MAX_SPEED_KPH: Final[float] = 60.0
+
+#: Consecutive failed logins for one user name that lock it, and for how long (minutes).
+LOGIN_MAX_FAILURES: Final[int] = 5
+LOGIN_LOCKOUT_MIN: Final[float] = 15.0
+
+#: Shortest password accepted for a local account (demo accounts are exempt, demo mode only).
+PASSWORD_MIN_LENGTH: Final[int] = 12
+
+#: Argon2id cost of password hashes (argon2-cffi's RFC 9106 "low memory" profile).
+ARGON2_TIME_COST: Final[int] = 3
+ARGON2_MEMORY_KIB: Final[int] = 65_536
+ARGON2_PARALLELISM: Final[int] = 4
+
+#: Uploads: largest single file (an upload, or one member of a zip), in bytes.
+UPLOAD_MAX_FILE_BYTES: Final[int] = 200 * 1024 * 1024
+#: Uploads: a zip may hold at most this many members and unpack to at most this many bytes.
+UPLOAD_MAX_MEMBERS: Final[int] = 200
+UPLOAD_MAX_TOTAL_BYTES: Final[int] = 1024 * 1024 * 1024
+#: Uploads: a member (or the whole zip) expanding more than this many times is a zip bomb.
+UPLOAD_MAX_RATIO: Final[float] = 100.0
+#: ...but only for members larger than this, so a small repetitive file is not refused.
+UPLOAD_RATIO_MIN_BYTES: Final[int] = 1024 * 1024
+
+#: Handling marking printed at the top and bottom of every briefing export (PDF pages, the
+#: PNG map and the HTML map; see docs/exports.md). Set it to your force's own classification
+#: line; exports never leave it out.
+HANDLING_MARKING: Final[str] = "RESTRICTED — POLICE OPERATIONAL USE ONLY"

@@ -31,13 +31,22 @@ if .venv/bin/python -m pip show coverage >/dev/null 2>&1; then
   exit 1
 fi
 
-# Tests drive the real app and the PNG export in Debian's Chromium (never a downloaded browser).
-if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "setup: install Debian's chromium (sudo apt-get install chromium) for the browser tests" >&2
+# Tests drive the real app and the PNG export in Debian's Chromium (never a downloaded browser),
+# and run the store against a real PostgreSQL server (with PostGIS) that the tests start.
+if [ "$dev" = 1 ]; then
+  need=()
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
+    || need+=(postgresql-15-postgis-3)
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+      echo "setup: install Debian's ${need[*]} (sudo apt-get install ${need[*]})" \
+           "for the browser and PostgreSQL tests" >&2
+    fi
   fi
 fi
 
