@@ -86,9 +86,6 @@ def _baseline(args: argparse.Namespace, stages: Any) -> Any:
     from coverage.loaders import read_suspension
     from coverage.scenario import apply_scenario, load_scenario
 
-    if not args.threshold_min > 0:
-        msg = f"--threshold-min must be a positive number of minutes, got {args.threshold_min}"
-        raise CoverageError(msg)
     scenario = load_scenario(args.scenario) if args.scenario is not None else None
     ds = load_dataset(args.roads, args.stations, args.zones, args.officers,
                       use_cache=not args.no_cache, progress=stages)

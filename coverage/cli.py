@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
 import warnings
@@ -24,8 +25,9 @@ EXIT_DATA_ERROR = 2
 class _Stages:
     """Progress on stderr: a tqdm bar on a terminal, plain timestamped lines otherwise."""
 
-    def __init__(self, total: int, *, quiet: bool) -> None:
-        self.quiet = quiet
+    def __init__(self, total: int, *, quiet: bool, verbose: bool = False) -> None:
+        # Plain progress lines only when asked (-v): scripts read stderr for `error:`.
+        self.quiet = quiet or not (verbose or sys.stderr.isatty())
         self.start = time.perf_counter()
         self.bar = None
         if not quiet and sys.stderr.isatty():
@@ -47,6 +49,18 @@ class _Stages:
             self.bar.close()
 
 
+def positive_minutes(text: str) -> float:
+    """Argument type: a finite number of minutes greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        msg = f"must be a positive number of minutes, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--roads", required=True, type=Path, help="road file (.osm, .osm.bz2, "
                    ".osm.pbf, .graphml, or lines as .geojson/.gpkg/.zip)")
@@ -54,7 +68,8 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zones", required=True, type=Path, help="sensitive zones (polygons)")
     p.add_argument("--officers", required=True, type=Path, help="officers (CSV or points)")
     p.add_argument("--suspend", type=Path, help="suspension list (CSV officer_id, or text)")
-    p.add_argument("--threshold-min", type=float, default=settings.DEFAULT_THRESHOLD_MIN,
+    p.add_argument("--threshold-min", type=positive_minutes,
+                   default=settings.DEFAULT_THRESHOLD_MIN,
                    help="response target in minutes for zones without their own "
                    f"(default {settings.DEFAULT_THRESHOLD_MIN:g})")
     p.add_argument("--no-cache", action="store_true", help="do not use the compiled-graph cache")
@@ -101,9 +116,6 @@ def _cmd_report(args: argparse.Namespace, stages: _Stages) -> int:
     from coverage.loaders import read_suspension
     from coverage.report import report_dict, report_table, unreachable_notes
 
-    if not args.threshold_min > 0:
-        msg = f"--threshold-min must be a positive number of minutes, got {args.threshold_min}"
-        raise CoverageError(msg)
     ds = load_dataset(args.roads, args.stations, args.zones, args.officers,
                       use_cache=not args.no_cache, progress=stages)
     suspended: list[str] = []
@@ -139,9 +151,6 @@ def _cmd_brief(args: argparse.Namespace, stages: _Stages) -> int:
     from coverage.loaders import read_suspension
 
     check_out_path(args.out)
-    if not args.threshold_min > 0:
-        msg = f"--threshold-min must be a positive number of minutes, got {args.threshold_min}"
-        raise CoverageError(msg)
     ds = load_dataset(args.roads, args.stations, args.zones, args.officers,
                       use_cache=not args.no_cache, progress=stages)
     ids = read_suspension(args.suspend, ds.officers) if args.suspend is not None else []
@@ -180,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    stages = _Stages(total=6, quiet=args.quiet)
+    stages = _Stages(total=6, quiet=args.quiet, verbose=args.verbose)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CoverageWarning)
         try:

@@ -45,6 +45,10 @@ def load_dataset(
     if len(st):
         check_extent(net, st.geometry.x, st.geometry.y, [str(v) for v in st["station_id"]],
                      what=Path(stations).name)
+    own = off.loc[~off["at_station"]]
+    if len(own):  # every officer's own position, whatever the status
+        check_extent(net, own["lon"], own["lat"], [str(v) for v in own["officer_id"]],
+                     what=Path(officers).name)
     logger.info(
         "dataset: %d nodes, %d stations, %d zones, %d officers",
         net.n_nodes, len(st), len(zn), len(off),

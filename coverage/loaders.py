@@ -15,7 +15,6 @@ from typing import Any, NoReturn
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon
@@ -33,6 +32,7 @@ _TEXT = (".txt", ".lst", "")
 _ISO = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
 _ISO_NAIVE, _ISO_OFFSET = re.compile(_ISO), re.compile(_ISO + r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)")
 _DEGREES = "give WGS84 decimal degrees"
+_MAX_COUNT = 1_000_000_000  # counts (officers, vehicles, strength) beyond this are typos
 
 
 @dataclass
@@ -86,7 +86,8 @@ def _as_text(s: pd.Series) -> pd.Series:
     """Return ``s`` as stripped strings; empty cells are missing (NaN)."""
     if pd.api.types.is_float_dtype(s):
         vals = s.dropna()
-        if len(vals) and np.isfinite(vals).all() and (vals % 1 == 0).all():
+        if (len(vals) and np.isfinite(vals).all() and (vals % 1 == 0).all()
+                and float(np.abs(vals).max()) < 2**53):
             s = s.astype("Int64")  # integer ids stored with nulls come back as floats
     out = s.astype(str).str.strip()
     return out.mask(out == "")
@@ -130,8 +131,7 @@ def _read_spatial(src: _Source) -> tuple[pd.DataFrame, gpd.GeoSeries]:
         try:
             gdf = gpd.read_file(src.path, engine="pyogrio", datetime_as_string=True,
                                 force_2d=True)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
-                ValueError) as exc:
+        except Exception as exc:
             src.fail(f"cannot be read as a spatial file ({exc}); check that it is complete "
                      "and in the format its suffix says")
     for w in caught:
@@ -219,6 +219,8 @@ def _number(src: _Source, df: pd.DataFrame, col: str, *, fix: str, whole: bool =
             src.add(i, f"{col} '{r}' is not a number; {fix}")
         elif whole and v != round(v):
             src.add(i, f"{col} '{r}' is not a whole number; {fix}")
+        elif whole and abs(v) > _MAX_COUNT:
+            src.add(i, f"{col} '{r}' is out of range (at most {_MAX_COUNT:,}); {fix}")
         elif not ok(v):
             src.add(i, f"{col} '{r}' is out of range; {fix}")
     return num

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from coverage import settings
-from coverage._errors import DataWarning
+from coverage._errors import DataError, DataWarning
 from coverage.network import FloatArray, IntArray, RoadNetwork, check_extent
 from coverage.traveltime import TravelTimes, times_to
 
@@ -60,7 +60,7 @@ def zone_nodes(
     """
     if not math.isfinite(threshold_min) or threshold_min <= 0:
         msg = f"threshold_min must be a positive number of minutes, got {threshold_min!r}"
-        raise ValueError(msg)
+        raise DataError(msg)
     per_zone: list[IntArray] = []
     at_anchor = np.zeros(len(zones), dtype=bool)
     geoms = list(zones.geometry)

@@ -9,7 +9,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ class RoadNetwork:
     geom_offsets: IntArray
     geom_xy: FloatArray
     source: str = ""
+    notes: tuple[str, ...] = ()  # warnings from reading the road file, kept with the cache
 
     @property
     def n_nodes(self) -> int:
@@ -235,7 +236,8 @@ def save_network(net: RoadNetwork, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: getattr(net, k) for k in _ARRAYS}
-    meta = json.dumps({"format": settings.CACHE_FORMAT, "source": net.source})
+    meta = json.dumps({"format": settings.CACHE_FORMAT, "source": net.source,
+                       "notes": list(net.notes)})
     fd, name = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     os.close(fd)
     tmp = Path(name)
@@ -260,7 +262,8 @@ def load_network(path: str | Path) -> RoadNetwork:
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         msg = f"{path.name}: cannot read compiled graph: {exc}"
         raise GraphError(msg) from exc
-    return RoadNetwork(**arrays, source=str(meta.get("source", "")))
+    return RoadNetwork(**arrays, source=str(meta.get("source", "")),
+                       notes=tuple(str(n) for n in meta.get("notes", [])))
 
 
 def _cache_key(path: Path, speeds_kph: Mapping[str, float], fallback_kph: float) -> str:
@@ -302,10 +305,17 @@ def open_roads(
                 logger.warning("ignoring unreadable cache: %s", exc)
             else:
                 logger.info("%s: %d nodes from cache", path.name, net.n_nodes)
+                for note in net.notes:  # what the first read warned about still holds
+                    warnings.warn(note, DataWarning, stacklevel=2)
                 return net
-    G = load_graph(path, speeds_kph=speeds_kph, fallback_kph=fallback_kph, progress=say)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        G = load_graph(path, speeds_kph=speeds_kph, fallback_kph=fallback_kph, progress=say)
+    notes = tuple(str(w.message) for w in caught if issubclass(w.category, DataWarning))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     say("compiling graph")
-    net = compile_graph(G, source=path.name)
+    net = replace(compile_graph(G, source=path.name), notes=notes)
     if cached is not None:
         try:
             save_network(net, cached)

@@ -31,6 +31,7 @@ def report_dict(cov: Coverage) -> dict[str, Any]:
     """
     zones = [
         {col: _clean(row[col]) for col in ZONE_COLUMNS}
+        | {"measured_at_anchor": bool(row["at_anchor"])}
         for row in cov.table.to_dict(orient="records")
     ]
     measured_at_anchor = [str(z) for z in cov.table.loc[cov.table["at_anchor"], "zone_id"]]

@@ -297,6 +297,7 @@ def _read_osm(
 
     builder = _SegmentBuilder(path.name, speeds_kph=speeds_kph, fallback_kph=fallback_kph)
     missing = 0
+    missing_ways: set[int] = set()
     try:
         processor = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -307,23 +308,27 @@ def _read_osm(
         for way in processor:
             if not isinstance(way, osmium.osm.Way):  # the filter passes ways only
                 continue
-            refs: list[int] = []
-            coords: list[tuple[float, float]] = []
+            tags = {tag.k: tag.v for tag in way.tags}
+            # A node without a valid location splits the way: its neighbours are not joined.
+            runs: list[tuple[list[int], list[tuple[float, float]]]] = [([], [])]
             for node in way.nodes:
                 if not node.location.valid():
                     missing += 1
+                    missing_ways.add(int(way.id))
+                    runs.append(([], []))
                     continue
-                refs.append(int(node.ref))
-                coords.append((float(node.lon), float(node.lat)))
-            tags = {tag.k: tag.v for tag in way.tags}
-            builder.add_way(refs, coords, tags, way_id=int(way.id))
-    except RuntimeError as exc:
+                runs[-1][0].append(int(node.ref))
+                runs[-1][1].append((float(node.lon), float(node.lat)))
+            for refs, coords in runs:
+                builder.add_way(refs, coords, tags, way_id=int(way.id))
+    except Exception as exc:  # pyosmium raises RuntimeError, InvalidLocationError, ...
         msg = f"{path.name}: cannot read OpenStreetMap data: {exc} (is the file truncated?)"
         raise DataError(msg) from exc
     if missing:
         warnings.warn(
-            f"{path.name}: {missing} way node reference(s) have no location in the file "
-            "(an extract cut at its edge?); those nodes were left out",
+            f"{path.name}: {missing} way node reference(s) have no valid location (missing "
+            "from the file, as in an extract cut at its edge, or out of range); the ways were "
+            f"split there: way id(s) {', '.join(map(str, sorted(missing_ways)[:10]))}",
             DataWarning,
             stacklevel=3,
         )
@@ -399,6 +404,12 @@ def _read_graphml(
     crs = G.graph.get("crs")
     if crs is not None and ox.projection.is_projected(crs):
         G = ox.projection.project_graph(G, to_latlong=True)
+    off = [n for n, d in G.nodes(data=True)
+           if not (-180 <= float(d["x"]) <= 180 and -90 <= float(d["y"]) <= 90)]
+    if off:
+        msg = (f"{path.name}: node(s) {off[:5]} have x/y outside longitude/latitude degrees; "
+               "a graph in metres must declare its CRS in the graph's 'crs' attribute")
+        raise DataError(msg)
     G = nx.MultiDiGraph(G)
     G.graph["crs"] = "EPSG:4326"
     if not G.is_directed():  # pragma: no cover - load_graphml always returns a MultiDiGraph

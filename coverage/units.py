@@ -11,7 +11,7 @@ import numpy as np
 
 from coverage import settings
 from coverage._errors import DataWarning
-from coverage.network import FloatArray, IntArray, RoadNetwork, check_extent
+from coverage.network import FloatArray, IntArray, RoadNetwork
 
 STATUSES = ("on_duty", "reserve", "off_duty", "suspended")
 
@@ -82,7 +82,6 @@ def place_units(
     lat = units.geometry.y.to_numpy(dtype=np.float64) if len(units) else np.empty(0)
     node, dist = net.nearest_nodes(lon, lat)
     if len(units):
-        check_extent(net, lon, lat, ids, what=what)
         far = dist > warn_m
         if far.any():
             listed = ", ".join(f"{ids[i]} ({dist[i]:,.0f} m)" for i in np.flatnonzero(far)[:10])

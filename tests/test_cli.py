@@ -78,9 +78,13 @@ def test_missing_file_exit_2(tiny_inputs, tmp_path, capsys) -> None:
     assert "error: nope.geojson" in capsys.readouterr().err
 
 
-def test_bad_threshold_exit_2(tiny_inputs, capsys) -> None:
-    assert main(args(tiny_inputs, "--threshold-min", "-3")) == 2
-    assert "--threshold-min" in capsys.readouterr().err
+@pytest.mark.parametrize("value", ["-3", "0", "inf", "nan", "abc"])
+def test_bad_threshold_exit_2(tiny_inputs, capsys, value: str) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(args(tiny_inputs, "--threshold-min", value))
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument --threshold-min: must be a positive number of minutes" in err
 
 
 def test_unknown_suspension_ids_are_warned(tiny_inputs, tmp_path, capsys) -> None:
@@ -96,6 +100,8 @@ def test_prepare_then_report_uses_cache(tiny_inputs, capsys) -> None:
     assert main(["prepare", "--roads", str(tiny_inputs["roads"])]) == 0
     assert "4 nodes" in capsys.readouterr().out
     assert main(args(tiny_inputs)) == 0
+    assert capsys.readouterr().err == ""  # no progress lines unless asked (or on a terminal)
+    assert main(["-v", *args(tiny_inputs)]) == 0
     assert "loading compiled graph tiny.osm." in capsys.readouterr().err
 
 
@@ -117,3 +123,47 @@ def test_zone_far_from_roads_is_warned(tiny_inputs, tmp_path, capsys) -> None:
     assert "outside the road network's extent: ZF" in captured.err
     assert "more than 500 m from any road node" in captured.err
     assert json.loads(captured.out)["zones_measured_at_anchor"] == ["ZF"]
+
+
+def test_zone_flag_and_any_officer_outside_extent(tiny_inputs, tmp_path, capsys) -> None:
+    officers = write(
+        tmp_path / "officers.csv",
+        "officer_id,name,rank,station_id,status,lat,lon,last_seen\n"
+        "A,Officer A,Constable,S1,on_duty,,,2026-11-25T08:00:00+05:00\n"
+        "R,Officer R,Constable,S1,reserve,10.0,10.0,2026-11-25T08:00:00+05:00\n",
+    )
+    assert main(args({**tiny_inputs, "officers": officers}, "--format", "json")) == 0
+    captured = capsys.readouterr()
+    assert "officers.csv: 1 point(s) lie outside the road network's extent: R" in captured.err
+    zones = json.loads(captured.out)["zones"]
+    assert [z["measured_at_anchor"] for z in zones] == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("props", "code"),
+    [('"target_min": 1e300', 0), ('"min_officers": 1e30', 2), ('"population": 1e20', 0),
+     ('"min_officers": "99999999999999999999"', 2)],
+)
+def test_huge_numbers_never_crash(tiny_inputs, tmp_path, capsys, props, code) -> None:
+    zones = write(
+        tmp_path / "zones.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties":'
+        f' {{"zone_id": "Z1", "name": "A", {props}}}, "geometry": {{"type": "Polygon",'
+        ' "coordinates": [[[71.4995, 33.9995], [71.5005, 33.9995], [71.5005, 34.0005],'
+        " [71.4995, 33.9995]]]}}]}",
+    )
+    got = main(args({**tiny_inputs, "zones": zones}))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert got == code, err
+
+
+def test_unclosed_ring_is_a_data_error(tiny_inputs, tmp_path, capsys) -> None:
+    zones = write(
+        tmp_path / "zones.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties":'
+        ' {"zone_id": "Z1", "name": "A"}, "geometry": {"type": "Polygon", "coordinates":'
+        " [[[71.505, 33.995], [71.525, 33.995]]]}}]}",
+    )
+    assert main(args({**tiny_inputs, "zones": zones})) == 2
+    assert "error: zones.geojson" in capsys.readouterr().err

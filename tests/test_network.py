@@ -100,3 +100,15 @@ def test_swapped_coordinates_warned(tiny_osm: Path) -> None:
         mask = check_extent(net, [71.5, 34.0], [34.0, 71.5], ["K-1", "K-7"],
                             what="officers.csv")
     assert mask.tolist() == [False, True]
+
+
+def test_road_warnings_are_repeated_from_the_cache(tmp_path: Path) -> None:
+    road = tmp_path / "cut.osm"
+    road.write_text(
+        '<osm version="0.6"><node id="1" lat="34" lon="71.5"/><node id="2" lat="34"'
+        ' lon="71.501"/><way id="5"><nd ref="1"/><nd ref="2"/><nd ref="9"/>'
+        '<tag k="highway" v="primary"/></way></osm>'
+    )
+    for _ in range(2):  # parsed, then from the cache: the same warning both times
+        with pytest.warns(DataWarning, match=r"cut\.osm: 1 way node.*way id\(s\) 5"):
+            open_roads(road, cache_dir=tmp_path / "cache")

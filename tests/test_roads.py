@@ -9,7 +9,7 @@ import networkx as nx
 import osmnx as ox
 import pytest
 
-from coverage._errors import DataError
+from coverage._errors import DataError, DataWarning
 from coverage.roads import edge_speed_kph, load_graph, oneway_direction, parse_maxspeed
 from tests.conftest import haversine_m, write
 
@@ -246,3 +246,35 @@ def test_zipped_shapefile_lines(tmp_path: Path) -> None:
     (data,) = [d for _, _, d in G.edges(data=True)]
     length = haversine_m(71.5, 34.0, 71.502, 34.0)
     assert data["travel_time"] == pytest.approx(length / (30 * 1.609344) * 3.6, rel=1e-9)
+
+
+def test_node_without_location_splits_the_way(tmp_path: Path) -> None:
+    # node 2 is out of range: 1 and 3 must not be joined by a straight shortcut
+    target = write(
+        tmp_path / "bad_node.osm",
+        '<osm version="0.6"><node id="1" lat="34" lon="71.5"/><node id="2" lat="95"'
+        ' lon="71.501"/><node id="3" lat="34" lon="71.502"/><node id="4" lat="34.001"'
+        ' lon="71.502"/><way id="7"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/>'
+        '<tag k="highway" v="residential"/></way></osm>',
+    )
+    with pytest.warns(DataWarning, match=r"bad_node\.osm: 1 way node.*split there: way id\(s\) 7"):
+        G = load_graph(target)
+    assert 1 not in G  # its only neighbour was the broken node: nothing joins it to 3
+    assert G.has_edge(3, 4)
+
+
+def test_non_numeric_osm_coordinate_is_a_data_error(tmp_path: Path) -> None:
+    target = write(tmp_path / "abc.osm", '<osm version="0.6"><node id="1" lat="abc" lon="71.5"/>'
+                   '<node id="2" lat="34" lon="71.6"/><way id="1"><nd ref="1"/><nd ref="2"/>'
+                   '<tag k="highway" v="primary"/></way></osm>')
+    with pytest.raises(DataError, match=r"abc\.osm"):
+        load_graph(target)
+
+
+def test_graphml_in_metres_without_crs_is_refused(tiny_osm: Path, tmp_path: Path) -> None:
+    G = ox.projection.project_graph(load_graph(tiny_osm), to_crs="EPSG:32642")
+    G.graph.pop("crs")
+    target = tmp_path / "metres.graphml"
+    ox.save_graphml(G, target)
+    with pytest.raises(DataError, match=r"metres\.graphml: node\(s\).*declare its CRS"):
+        load_graph(target)
