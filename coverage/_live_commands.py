@@ -228,6 +228,10 @@ def _cmd_simulate(args: argparse.Namespace, stages: Any) -> int:
     from coverage.network import open_roads
     from coverage.simulate import simulate_feed
 
+    if not (args.interval_s > 0 and args.seconds >= 0):
+        msg = (f"simulate-feed: --interval-s must be > 0 and --seconds >= 0, got "
+               f"{args.interval_s} and {args.seconds}")
+        raise CoverageError(msg)
     start = _time(args.start, "--start")
     officers = read_officers(args.officers, read_stations(args.stations))
     net = open_roads(args.roads, progress=stages)

@@ -264,7 +264,7 @@ def build_brief(
     suspension_source: str | None = None,
     created: datetime | None = None,
     seed: int | None = None,
-    top_n: int = 5,
+    top_n: int = 10,
     handling: str = settings.HANDLING_MARKING,
 ) -> Brief:
     """Return the briefing of ``scenario`` against ``baseline`` (the run before suspensions).

@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from coverage import _live_commands, _planning_commands, settings
 from coverage._errors import CoverageError, CoverageWarning
@@ -75,9 +76,16 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not use the compiled-graph cache")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad flags end like bad data: ``error: ...`` on stderr, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_DATA_ERROR, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m coverage``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m coverage",
         description="Security coverage of sensitive zones over a road network.",
     )
@@ -93,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "PDF (see docs/exports.md)"))
     _live_commands.add_parsers(sub)  # ingest, positions, simulate-feed, users, audit
     _planning_commands.add_parsers(sub)  # backfill, criticality, sweep
+    for command in sub.choices.values():  # -v/-q also after the command name
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="log each stage")
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                             help="no progress on stderr")
     return parser
 
 

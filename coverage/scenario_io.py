@@ -37,8 +37,12 @@ def save_scenario(scenario: Scenario, path: str | Path) -> Scenario:
     record = {"format": FORMAT, "name": scenario.name, "author": scenario.author,
               "created": scenario.created, "sha256": scenario.sha256,
               "inputs": scenario.inputs()}
-    Path(path).write_text(json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False)
-                          + "\n", encoding="utf-8")
+    try:
+        Path(path).write_text(json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False)
+                              + "\n", encoding="utf-8")
+    except OSError as exc:
+        msg = f"{Path(path).name}: cannot write the scenario file: {exc.strerror or exc}"
+        raise DataError(msg) from exc
     logger.info("scenario '%s' saved to %s", scenario.name, Path(path).name)
     return scenario
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from coverage._errors import DataError
+from coverage._errors import CoverageError, DataError
 from coverage.analysis import Coverage
 from coverage.metrics import within_target
 from coverage.network import IntArray
@@ -202,7 +202,12 @@ def _on_dask(address: str, model: SweepModel, batches: list[list[tuple[str, ...]
              out: list[list[Outcome]], bar: Any) -> None:
     from distributed import Client
 
-    with Client(address, set_as_default=False) as client:
+    try:
+        client = Client(address, set_as_default=False, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        msg = f"--dask {address}: cannot reach the Dask scheduler ({exc})"
+        raise CoverageError(msg) from exc
+    with client:
         shared = client.scatter(model, broadcast=True)
         executor = client.get_executor()
         _collect(executor, _run_with, [(shared, b) for b in batches], out, bar)

@@ -84,7 +84,7 @@ def test_bad_threshold_exit_2(tiny_inputs, capsys, value: str) -> None:
         main(args(tiny_inputs, "--threshold-min", value))
     assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert "error: argument --threshold-min: must be a positive number of minutes" in err
+    assert err.startswith("error: argument --threshold-min: must be a positive number of minutes")
 
 
 def test_unknown_suspension_ids_are_warned(tiny_inputs, tmp_path, capsys) -> None:
@@ -167,3 +167,12 @@ def test_unclosed_ring_is_a_data_error(tiny_inputs, tmp_path, capsys) -> None:
     )
     assert main(args({**tiny_inputs, "zones": zones})) == 2
     assert "error: zones.geojson" in capsys.readouterr().err
+
+
+def test_flags_after_the_command_and_bad_flags(tiny_inputs, capsys) -> None:
+    assert main([*args(tiny_inputs), "-q", "--format", "json"]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main([*args(tiny_inputs), "--format", "xml"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith("error: argument --format: invalid choice")
