@@ -20,6 +20,11 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * R * math.asin(math.sqrt(h))
 
 
+# Hand-checked edge times of tiny.osm (seconds): 1->3 residential 20 km/h, 4->3 service 15 km/h.
+T13 = (haversine_m(71.5, 34, 71.501, 34) + haversine_m(71.501, 34, 71.502, 34)) / 20 * 3.6
+T43 = haversine_m(71.502, 34, 71.502, 34.001) / 15 * 3.6
+
+
 @pytest.fixture
 def tiny_osm() -> Path:
     return DATA / "tiny.osm"
@@ -77,3 +82,12 @@ def tiny_inputs(tmp_path: Path) -> dict[str, Path]:
     suspend = write(tmp_path / "suspend.csv", "officer_id\nB\n")
     return {"roads": DATA / "tiny.osm", "stations": stations, "zones": zones,
             "officers": officers, "suspend": suspend}
+
+
+@pytest.fixture
+def dataset(tiny_inputs: dict[str, Path]):
+    """The tiny district loaded as a Dataset."""
+    from coverage.dataset import load_dataset
+
+    p = tiny_inputs
+    return load_dataset(p["roads"], p["stations"], p["zones"], p["officers"])

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from coverage.analysis import analyse, suspend
-from coverage.dataset import load_dataset
 from coverage.report import report_dict, report_table
-from tests.conftest import haversine_m
-
-T13 = (haversine_m(71.5, 34, 71.501, 34) + haversine_m(71.501, 34, 71.502, 34)) / 20 * 3.6
-T43 = haversine_m(71.502, 34, 71.502, 34.001) / 15 * 3.6
-
-
-@pytest.fixture
-def dataset(tiny_inputs: dict[str, Path]):
-    p = tiny_inputs
-    return load_dataset(p["roads"], p["stations"], p["zones"], p["officers"])
+from tests.conftest import T13, T43
 
 
 def zone(rep: dict, zone_id: str) -> dict:

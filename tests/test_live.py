@@ -15,7 +15,7 @@ import pytest
 
 from coverage.analysis import analyse
 from coverage.cli import main
-from coverage.dataset import Dataset, load_dataset
+from coverage.dataset import Dataset
 from coverage.live import LIVE_COLUMNS, latest_positions, merge_live
 from coverage.network import RoadNetwork, compile_graph
 from coverage.simulate import _roads, simulate_feed, simulate_records
@@ -35,12 +35,6 @@ def put(store: Store, *rows: tuple[str, float, float, datetime]) -> None:
     run = store.begin_ingest("test", "csv", "feed")
     store.write_batch(run, [Position(o, lat, lon, to_us(t), t.isoformat())
                             for o, lat, lon, t in rows], [])
-
-
-@pytest.fixture
-def dataset(tiny_inputs: dict[str, Path]) -> Dataset:
-    p = tiny_inputs
-    return load_dataset(p["roads"], p["stations"], p["zones"], p["officers"])
 
 
 def test_stale_flag_from_age(store: Store) -> None:

@@ -12,7 +12,6 @@ import pytest
 
 from coverage._errors import DataError
 from coverage.analysis import analyse
-from coverage.dataset import load_dataset
 from coverage.report import report_dict
 from coverage.scenario import (
     Deployment,
@@ -23,17 +22,8 @@ from coverage.scenario import (
     load_scenario,
     save_scenario,
 )
-from tests.conftest import haversine_m, write
+from tests.conftest import T13, T43, write
 from tests.planning_cases import random_case, reference_objective
-
-T13 = (haversine_m(71.5, 34, 71.501, 34) + haversine_m(71.501, 34, 71.502, 34)) / 20 * 3.6
-T43 = haversine_m(71.502, 34, 71.502, 34.001) / 15 * 3.6
-
-
-@pytest.fixture
-def dataset(tiny_inputs: dict[str, Path]):
-    p = tiny_inputs
-    return load_dataset(p["roads"], p["stations"], p["zones"], p["officers"])
 
 
 def seconds(cov, node_id: int) -> float:
