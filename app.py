@@ -1,14 +1,18 @@
-"""Streamlit entry point: page config, the demo banner and the page registry."""
+"""Streamlit entry point: page config, the sign-in gate and the pages the role may open."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from pages import _ui
+
 st.set_page_config(page_title="Security coverage", page_icon=":police_car:", layout="wide")
 
-pages = {
-    "Operations": [
-        st.Page("pages/live_map.py", title="Live map", icon=":material/map:", default=True),
-    ],
-}
-st.navigation(pages).run()
+user = _ui.sign_in()
+with st.sidebar:
+    if user.how == "demo":
+        st.caption("Demo session (SECCOV_DEMO=1): no login, synthetic data.")
+    else:
+        st.caption(f"Signed in as **{user.username}** ({user.role})")
+        st.button("Sign out", on_click=_ui.sign_out)
+st.navigation(_ui.navigation_pages(user.role)).run()

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -131,6 +132,22 @@ def suspend(cov: Coverage, officer_ids: Iterable[str]) -> Coverage:
     times = without_units(cov.times, ids)
     return _figures(cov.dataset, cov.threshold_min, all_suspended, unit_counts(officers),
                     units, times, cov.zones, cov.reach_s)
+
+
+def with_officers(cov: Coverage, officers: gpd.GeoDataFrame) -> Coverage:
+    """Return ``cov`` re-run with another officers frame (e.g. live positions merged in).
+
+    The road network, zones and their anchors' reach are reused, so only the units'
+    placement and one travel-time search are redone; the suspension list is kept. The
+    figures equal those of :func:`analyse` on the dataset with ``officers``.
+    """
+    dataset = replace(cov.dataset, officers=officers)
+    marked = apply_suspension(officers, cov.suspended)
+    units = place_units(dataset.network, available_officers(marked),
+                        what=dataset.sources.get("officers", "officers"))
+    times = travel_times(dataset.network, list(units.officer_id), units.node)
+    return _figures(dataset, cov.threshold_min, cov.suspended, unit_counts(marked), units,
+                    times, cov.zones, cov.reach_s)
 
 
 def zone_officers(cov: Coverage, zone_id: str) -> pd.DataFrame:

@@ -12,6 +12,7 @@ left out of coverage unless asked for.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from coverage import settings
+from coverage.analysis import Coverage, with_officers
 from coverage.store import Store, now_us, to_us
 
 logger = logging.getLogger(__name__)
@@ -146,3 +148,40 @@ def _naive_utc(values: pd.Series) -> np.ndarray:
     """Datetimes as naive UTC ``datetime64[ns]`` (NaT kept), for plain numpy comparisons."""
     return np.array(pd.to_datetime(values, utc=True).dt.tz_localize(None)
                       .to_numpy(dtype="datetime64[ns]"))
+
+
+@dataclass(frozen=True, eq=False)
+class LiveCoverage:
+    """Coverage with live positions: the run, every officer drawn, and the feed's state.
+
+    ``officers`` holds every officer (stale ones flagged, for drawing greyed);
+    ``coverage`` counts only fresh or roster positions unless stale ones were included.
+    """
+
+    coverage: Coverage
+    officers: gpd.GeoDataFrame
+    live_reports: int
+    stale: int
+    simulated: int
+    newest_age_s: float | None
+
+
+def live_coverage(cov: Coverage, live: pd.DataFrame, *,
+                  include_stale: bool = False) -> LiveCoverage:
+    """Return ``cov`` re-run with the live positions in ``live`` merged into its officers.
+
+    Officers whose latest live report is stale are drawn but left out of the run unless
+    ``include_stale``; officers with no live report keep their roster position.
+    """
+    every = merge_live(cov.dataset.officers, live, include_stale=True)
+    stale = every["stale"].to_numpy(dtype=bool)
+    counted = every if include_stale else every.loc[~stale].reset_index(drop=True)
+    run = with_officers(cov, counted)
+    from_feed = every["position_source"].astype(str).to_numpy() != "roster"
+    ages = every["live_age_s"].to_numpy(dtype=np.float64)[from_feed]
+    return LiveCoverage(
+        coverage=run, officers=every, live_reports=int(from_feed.sum()),
+        stale=int(stale.sum()),
+        simulated=int((every["position_source"].astype(str) == "simulated").sum()),
+        newest_age_s=float(np.nanmin(ages)) if ages.size and np.isfinite(ages).any() else None,
+    )

@@ -103,3 +103,32 @@ def unreachable_notes(cov: Coverage) -> list[str]:
         "reached by any available unit (one-way streets or a road network in pieces?)"
         for r in rows.to_dict(orient="records")
     ]
+
+
+def zone_view(cov: Coverage) -> pd.DataFrame:
+    """Return the zone table for a screen: gaps first (most urgent first), then the rest.
+
+    Columns ``zone_id``, ``name``, ``priority``, ``status`` (``GAP``/``ok``), ``target_min``,
+    ``covered_pct`` (0-100), ``p50_min``, ``p90_min``, ``max_min`` (missing when
+    unreachable), ``unreachable_nodes``, ``officers_within_target``, ``min_officers``,
+    ``nodes``; a new frame whose index is the row position.
+    """
+    t = cov.table
+    rest = t.loc[~t["gap"]].sort_values(["priority", "zone_id"], kind="stable",
+                                         na_position="first")
+    ordered = pd.concat([cov.gaps, rest])
+    return pd.DataFrame({
+        "zone_id": ordered["zone_id"].astype(str),
+        "name": ordered["name"].astype(str),
+        "priority": ordered["priority"].astype("Int64"),
+        "status": ["GAP" if g else "ok" for g in ordered["gap"]],
+        "target_min": ordered["target_min"].astype("float64"),
+        "covered_pct": (100.0 * ordered["covered_share"]).astype("float64"),
+        "p50_min": ordered["p50_min"].astype("Float64"),
+        "p90_min": ordered["p90_min"].astype("Float64"),
+        "max_min": ordered["max_min"].astype("Float64"),
+        "unreachable_nodes": ordered["unreachable_nodes"].astype("int64"),
+        "officers_within_target": ordered["officers_within_target"].astype("int64"),
+        "min_officers": ordered["min_officers"].astype("int64"),
+        "nodes": ordered["nodes"].astype("int64"),
+    }).reset_index(drop=True)

@@ -80,6 +80,24 @@ def cache_dir() -> Path:
     return base / "seccov"
 
 
+def data_dir() -> Path:
+    """Return the folder for the app's store and uploaded datasets.
+
+    ``SECCOV_DATA_DIR``, else ``$XDG_DATA_HOME/seccov``, else ``~/.local/share/seccov``.
+    """
+    env = os.environ.get("SECCOV_DATA_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "seccov"
+
+
+#: Side of the square cells (metres) the map's response-time surface, areas of
+#: responsibility and service areas are drawn on (see coverage/layers.py).
+MAP_GRID_M: Final[float] = 300.0
+
+
 # --- Live feed, store, accounts and uploads (docs/live-ops.md) ---------------------------
 
 #: A position whose timestamp lies more than this ahead of the ingesting machine's clock is

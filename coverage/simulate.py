@@ -25,7 +25,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from coverage import settings
-from coverage.feed import IngestResult, RawRecord, ingest_records
+from coverage._tail import Idle
+from coverage.feed import IDLE, IngestResult, RawRecord, ingest_records
 from coverage.network import FloatArray, IntArray, RoadNetwork, great_circle_m
 from coverage.store import Store
 
@@ -145,11 +146,13 @@ def simulate_records(net: RoadNetwork, officers: gpd.GeoDataFrame, *, seconds: f
                      realtime: bool = False, stop: threading.Event | None = None,
                      trip_s: float = 600.0, dwell_s: float = 120.0,
                      min_kph: float = settings.SIM_MIN_SPEED_KPH,
-                     max_kph: float = settings.SIM_MAX_SPEED_KPH) -> Iterator[RawRecord]:
+                     max_kph: float = settings.SIM_MAX_SPEED_KPH
+                     ) -> Iterator[RawRecord | Idle]:
     """Yield one report per on-duty officer every ``interval_s`` for ``seconds``.
 
     Report ``i`` is timestamped ``start + i * interval_s`` (aware ``start``). With
-    ``realtime`` each step waits for the wall clock to reach its timestamp.
+    ``realtime`` each step waits for the wall clock to reach its timestamp, and an
+    :data:`~coverage.feed.IDLE` marker after each step has the ingester commit it at once.
     """
     rng = np.random.default_rng(seed)
     roads = _roads(net, min_kph, max_kph)
@@ -183,6 +186,8 @@ def simulate_records(net: RoadNetwork, officers: gpd.GeoDataFrame, *, seconds: f
                       "heading_deg": round(heading, 1)}
             line += 1
             yield RawRecord(line, json.dumps(fields), fields=fields)
+        if realtime:
+            yield IDLE
 
 
 def simulate_feed(store: Store, net: RoadNetwork, officers: gpd.GeoDataFrame, *,
@@ -219,3 +224,26 @@ def simulate_feed(store: Store, net: RoadNetwork, officers: gpd.GeoDataFrame, *,
     logger.info("simulated %d officers for %d steps: %s", n_units, steps, result.summary())
     return SimulationResult(n_units, steps, first,
                             first + timedelta(seconds=max(steps - 1, 0) * interval_s), result)
+
+
+def run_in_background(store: Store, net: RoadNetwork, officers: gpd.GeoDataFrame, *,
+                      interval_s: float = 5.0, hours: float = 24.0,
+                      seed: int = 0) -> threading.Event:
+    """Start a daemon thread feeding simulated positions in real time; return its stop event.
+
+    For the demo's live map: the same reports as ``simulate-feed --realtime``, written as
+    ``source='simulated'``. Set the returned event to stop it. Errors are logged, not raised.
+    """
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            simulate_feed(store, net, officers, seconds=hours * 3600.0, interval_s=interval_s,
+                          seed=seed, realtime=True, stop=stop)
+        except Exception:  # a background feed must never take the app down
+            logger.exception("simulated feed stopped")
+
+    threading.Thread(target=run, name="seccov-simulated-feed", daemon=True).start()
+    logger.info("simulated feed: %d officers every %g s", int((officers["status"]
+                                                               == "on_duty").sum()), interval_s)
+    return stop

@@ -1,37 +1,56 @@
-"""Live map: sensitive zones by gap status, stations and officers, with the key figures."""
+"""Live map: zones by gap status, stations and officers' latest positions, refreshing itself."""
 
 from __future__ import annotations
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from coverage import settings
-from coverage.mapview import coverage_map
+from coverage import layers, settings
+from coverage.mapview import (
+    areas_group,
+    officers_group,
+    officers_layer,
+    stations_group,
+    surface_group,
+    zones_group,
+)
 from pages import _ui
 
-st.title("Live map")
-_ui.demo_banner()
-cov = _ui.load_or_stop(settings.DEFAULT_THRESHOLD_MIN)
+_ui.page_header("Live map", "live_map")
+threshold = settings.DEFAULT_THRESHOLD_MIN
+c1, c2, c3 = st.columns(3)
+show_areas = c1.toggle("Areas of responsibility", key="live_areas",
+                       help="Each available unit's nearest-unit cell, by road travel time.")
+show_surface = c2.toggle("Response-time surface", key="live_surface",
+                         help="Minutes from the nearest available unit, by road.")
+include_stale = c3.toggle("Count stale positions", key="live_stale",
+                          help=f"Positions older than {_ui.stale_after_s():g} s are greyed "
+                               "and left out of coverage unless this is on.")
+bands = layers.band_labels(layers.response_bands(threshold))
+_ui.legend(surface_labels=bands if show_surface else None)
 
-o, c = cov.overall, cov.counts
-cols = st.columns(4)
-cols[0].metric("Available units", c.available)
-cols[1].metric("Zones with a gap", f"{o.zones_with_gap} / {o.zones}")
-cols[2].metric("Zone nodes covered", f"{o.covered_share:.0%}")
-cols[3].metric(
-    "Worst zone p90",
-    "-" if o.worst_p90_min is None else f"{o.worst_p90_min:.1f} min",
-    help=f"zone {o.worst_zone}",
-)
 
-st_folium(
-    coverage_map(cov, asset_base_url=_ui.static_assets()),
-    key="live-map",
-    height=640,
-    use_container_width=True,
-    returned_objects=[],
-)
-st.caption(
-    f"Roads: {cov.dataset.sources['roads']} ({cov.dataset.network.n_nodes:,} nodes). "
-    f"Response target: each zone's own, else {cov.threshold_min:g} min."
-)
+@st.fragment(run_every=_ui.refresh_s())
+def live_view() -> None:
+    """Re-read positions and redraw the changing layers; the base map stays mounted.
+
+    The base map is built afresh each time (st_folium adds the groups to it) but is
+    identical, so the browser keeps it and only swaps the groups: no flicker.
+    """
+    view = _ui.live(include_stale=include_stale, threshold_min=threshold)
+    cov = view.coverage
+    _ui.key_figures(cov)
+    groups = []
+    if show_surface:
+        groups.append(surface_group(layers.response_surface(cov.times, _ui.grid(),
+                                                            threshold_min=threshold)))
+    if show_areas:
+        groups.append(areas_group(layers.responsibility_areas(cov.times, _ui.grid())))
+    groups += [zones_group(cov), stations_group(cov.dataset.stations),
+               officers_group(officers_layer(cov, view.officers))]
+    st_folium(_ui.base_map(), key="live-map", height=620, use_container_width=True,
+              feature_group_to_add=groups, returned_objects=[])
+    _ui.live_caption(view)
+
+
+live_view()

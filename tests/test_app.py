@@ -1,25 +1,218 @@
-"""App tests: every page runs on the demo district without an exception."""
+"""App tests: every page runs on the demo district, with one interaction each; sign-in and roles.
+
+AppTest runs the real scripts in this process (no browser; tests/test_browser.py drives the
+real server). The demo's compiled road graph comes from the default cache filled by
+scripts/setup.sh; the store and uploads go to a fresh folder per test.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from coverage import accounts
+from coverage.store import Position, open_store, to_us
 from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def _fresh_caches() -> None:
+    from pages import _ui
+
+    _ui.store.clear()
 
 
 @pytest.fixture
-def demo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def demo_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:
     monkeypatch.setenv("SECCOV_DEMO", "1")
+    monkeypatch.setenv("SECCOV_DEMO_FEED", "0")  # no background feed thread in AppTest
+    monkeypatch.setenv("SECCOV_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SECCOV_DB", raising=False)
+    monkeypatch.setenv("SECCOV_DEMO_ROLE", "planner")  # the planning pages; admin: test_admin_pages
     # the demo graph compiled by scripts/setup.sh, not a fresh per-test cache
     monkeypatch.delenv("SECCOV_CACHE_DIR")
     monkeypatch.chdir(ROOT)
+    _fresh_caches()
+    yield
+    _fresh_caches()
+
+
+def _app(role: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    if role is not None:
+        at.session_state["demo_role"] = role
+    return at.run()
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
 
 
 def test_live_map_page(demo_env) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, at.exception
-    labels = [m.label for m in at.metric]
-    assert "Available units" in labels
-    assert "Zones with a gap" in labels
+    at = _app()
+    _ok(at)
+    figures = _metrics(at)
+    assert figures["Available units"] == "310"
+    assert figures["Zones with a gap"] == "0"
     assert any("SYNTHETIC DEMO DATA" in w.value for w in at.warning)
+    assert any("roster positions" in c.value for c in at.caption)
+    at.toggle(key="live_surface").set_value(True).run()
+    at.toggle(key="live_areas").set_value(True).run()
+    _ok(at)
+
+
+def test_live_map_uses_the_stores_positions(demo_env, tmp_path) -> None:
+    from pages import _ui
+
+    now = datetime.now(UTC)
+    with open_store(_ui.store_url()) as s:
+        run = s.begin_ingest("test", "csv", "feed")
+        s.write_batch(run, [
+            Position("KP-0001", 34.0, 71.55, to_us(now), now.isoformat()),
+            Position("KP-0003", 34.0, 71.55, to_us(now - timedelta(hours=2)),
+                     (now - timedelta(hours=2)).isoformat()),
+        ], [])
+    at = _app()
+    _ok(at)
+    caption = " ".join(c.value for c in at.caption)
+    assert "2 officers with live positions" in caption
+    assert "1 stale" in caption
+    assert int(_metrics(at)["Available units"]) < 310  # the stale officer is not counted
+    at.toggle(key="live_stale").set_value(True).run()
+    assert _metrics(at)["Available units"] == "310"
+
+
+def test_coverage_page_threshold_changes_the_table(demo_env) -> None:
+    at = _app()
+    at.switch_page("pages/zone_coverage.py").run()
+    _ok(at)
+    table = at.dataframe[0].value
+    assert len(table) == 25
+    assert list(table.columns[:4]) == ["zone_id", "name", "priority", "status"]
+    at.slider(key="cov_threshold").set_value(1.0).run()
+    _ok(at)
+    tight = at.dataframe[0].value
+    assert (tight["status"] == "GAP").sum() > (table["status"] == "GAP").sum()
+    assert list(tight["status"]) == sorted(tight["status"], key=lambda s: s != "GAP")
+    at.selectbox(key="cov_sa_id").set_value("PS-01").run()
+    _ok(at)
+    assert any("road nodes reached within 1 min" in c.value for c in at.caption)
+
+
+def test_what_if_page_suspending_changes_the_figures(demo_env) -> None:
+    at = _app()
+    at.switch_page("pages/what_if.py").run()
+    _ok(at)
+    assert _metrics(at)["Zones with a gap"] == "0"
+    at.checkbox(key="wi_demo42").check().run()
+    _ok(at)
+    figures = _metrics(at)
+    assert figures["Available units"] == "268"
+    assert figures["Zones with a gap"] == "6"
+    changes = at.dataframe[0].value
+    assert (changes["change"] == "newly below target").sum() == 6
+    assert list(changes["change"][:6]) == ["newly below target"] * 6
+    at.multiselect(key="wi_stations").set_value(["PS-06"]).run()  # 5 on duty not yet listed
+    _ok(at)
+    assert _metrics(at)["Available units"] == "263"
+
+
+def test_briefing_page_runs(demo_env) -> None:
+    at = _app()
+    at.switch_page("pages/briefing.py").run()
+    _ok(at)
+    at.radio(key="brief_scenario").set_value(at.radio(key="brief_scenario").options[-1]).run()
+    _ok(at)
+    assert _metrics(at)["Zones with a gap"] == "6"
+
+
+def test_export_button_makes_a_briefing(demo_env) -> None:
+    at = _app()
+    at.switch_page("pages/what_if.py").run()
+    at.checkbox(key="wi_demo42").check().run()
+    at.radio(key="what-if-export-fmt").set_value(".html").run()
+    at.button(key="what-if-export-make").click().run()
+    _ok(at)
+    ready = at.session_state["what-if-export-file"]
+    assert ready[0] == ".html"
+    page = ready[1].decode("utf-8")
+    assert "42 officers suspended" in page
+    assert "<script>alert" not in page
+
+
+def test_viewer_sees_only_the_live_map(demo_env) -> None:
+    at = _app("viewer")
+    _ok(at)
+    with pytest.raises(ValueError, match=r"Known pages: \['[^']*live_map.py'\]"):
+        at.switch_page("pages/what_if.py")  # not registered for a viewer
+
+
+def test_page_rechecks_the_role(demo_env) -> None:
+    from pages import _ui
+
+    at = AppTest.from_file(str(ROOT / "pages" / "what_if.py"), default_timeout=60)
+    at.session_state[_ui.USER_KEY] = _ui.Session("someone", "viewer", "password")
+    at.run()
+    assert any("not allowed" in e.value for e in at.error)
+    assert not at.metric
+
+
+@pytest.fixture
+def real_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
+    monkeypatch.delenv("SECCOV_DEMO", raising=False)
+    monkeypatch.setenv("SECCOV_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SECCOV_DB", raising=False)
+    monkeypatch.delenv("SECCOV_CACHE_DIR")
+    monkeypatch.chdir(ROOT)
+    _fresh_caches()
+    from pages import _ui
+
+    with open_store(_ui.store_url()) as s:
+        accounts.add_user(s, "ops-viewer", "correct horse battery", "viewer", actor="test")
+        accounts.add_user(s, "ops-planner", "correct horse battery", "planner", actor="test")
+    yield "correct horse battery"
+    _fresh_caches()
+
+
+def _sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input[0].input(name)
+    at.text_input[1].input(password)
+    return at.button[0].click().run()
+
+
+def test_login_gate_and_pages_per_role(real_env) -> None:
+    at = _app()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    assert not at.metric  # nothing behind the gate
+    _sign_in(at, "ops-planner", "wrong password")
+    assert any("Sign-in failed" in e.value for e in at.error)
+    at = _sign_in(_app(), "ops-planner", real_env)
+    _ok(at)
+    assert "Available units" in _metrics(at)
+    assert any("SYNTHETIC" in w.value for w in at.warning)  # the demo files, still labelled
+    at.switch_page("pages/what_if.py").run()
+    _ok(at)
+    assert any(t.value.startswith("What-if") for t in at.title)
+
+
+def test_viewer_login_cannot_open_planner_pages(real_env) -> None:
+    at = _sign_in(_app(), "ops-viewer", real_env)
+    _ok(at)
+    with pytest.raises(ValueError, match=r"Known pages: \['[^']*live_map.py'\]"):
+        at.switch_page("pages/zone_coverage.py")
+
+
+def test_demo_accounts_do_not_exist_outside_demo_mode(real_env) -> None:
+    at = _sign_in(_app(), "demo-admin", "demo-admin")
+    assert not at.metric
+    assert at.error

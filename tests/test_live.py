@@ -199,3 +199,38 @@ def test_simulate_feed_cli_on_tiny_district(tiny_inputs, tmp_path, capsys) -> No
     rows = json.loads(capsys.readouterr().out)
     assert [r["officer_id"] for r in rows] == ["A", "B", "D"]
     assert {r["source"] for r in rows} == {"simulated"}
+
+
+def test_live_coverage_draws_stale_but_counts_only_fresh(store: Store, dataset: Dataset) -> None:
+    from coverage.live import live_coverage
+
+    put(store, ("A", 34.0, 71.503, NOW + timedelta(seconds=200)),
+        ("B", 34.001, 71.502, NOW + timedelta(seconds=1)))
+    live = latest_positions(store, now=NOW + timedelta(seconds=400))  # B is stale (399 s)
+    base = analyse(dataset)
+    view = live_coverage(base, live)
+    assert len(view.officers) == 5  # everyone drawn, B flagged
+    assert dict(zip(view.officers["officer_id"], view.officers["stale"], strict=True))["B"]
+    assert (view.live_reports, view.stale, view.simulated) == (2, 1, 0)
+    assert view.newest_age_s == pytest.approx(200.0)
+    expected = analyse(replace(dataset, officers=merge_live(dataset.officers, live)))
+    assert view.coverage.table.equals(expected.table)
+    assert view.coverage.counts == expected.counts
+    counted = live_coverage(base, live, include_stale=True).coverage
+    assert counted.counts.available == 3
+
+
+def test_with_officers_equals_a_fresh_run(dataset: Dataset) -> None:
+    from coverage.analysis import with_officers
+
+    moved = dataset.officers.copy()
+    moved.loc[moved["officer_id"] == "A", "geometry"] = gpd.points_from_xy([71.502], [34.001])
+    moved.loc[moved["officer_id"] == "A", "at_station"] = False
+    for threshold, suspended in ((1.0, ()), (0.5, ("D",))):
+        base = analyse(dataset, threshold_min=threshold, suspended=suspended)
+        fast = with_officers(base, moved)
+        full = analyse(replace(dataset, officers=moved), threshold_min=threshold,
+                       suspended=suspended)
+        assert fast.table.equals(full.table)
+        assert fast.counts == full.counts
+        assert np.array_equal(fast.times.seconds, full.times.seconds)

@@ -1,0 +1,67 @@
+"""What-if: suspend officers (picked, whole stations, an uploaded list, the demo's 42)."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from coverage import settings, whatif
+from coverage.analysis import suspend
+from coverage.loaders import read_suspension
+from pages import _ui
+
+_ui.page_header("What-if: suspensions", "what_if")
+threshold = st.slider("Response threshold (minutes)", 1.0, 60.0,
+                      float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="wi_threshold")
+before = _ui.coverage(threshold)
+officers = before.dataset.officers
+
+with st.container(border=True):
+    labels = whatif.officer_choices(officers)
+    picked = st.multiselect("Officers (type to search id, name or station)", list(labels),
+                            format_func=labels.__getitem__, key="wi_officers")
+    stations = st.multiselect("Whole stations", officers["station_id"].astype(str).unique(),
+                              key="wi_stations")
+    c1, c2 = st.columns([2, 1])
+    upload = c1.file_uploader("Suspension list (CSV with officer_id, or one id per line)",
+                              type=["csv", "txt", "lst"], key="wi_upload")
+    demo_42 = _ui.data_is_demo() and c2.checkbox(
+        "The demo's 42 suspended officers", key="wi_demo42",
+        help=f"{_ui.DEMO_SUSPENSION.name}: the synthetic list shipped with the demo.")
+
+listed = _ui.checked(whatif.read_uploaded_list, upload.name, upload.getvalue(), officers) \
+    if upload is not None else []
+demo_ids = _ui.checked(read_suspension, _ui.DEMO_SUSPENSION, officers) if demo_42 else []
+ids = whatif.combine(picked, whatif.station_officers(officers, stations), listed, demo_ids)
+
+t0 = time.perf_counter()
+after = suspend(before, ids)
+changes = whatif.zone_changes(before, after)
+took_ms = (time.perf_counter() - t0) * 1000
+if ids and st.session_state.get("wi_last") != (threshold, tuple(ids)):
+    st.session_state["wi_last"] = (threshold, tuple(ids))
+    _ui.record("scenario_run", page="what_if", suspended=len(ids), threshold_min=threshold,
+               zones_with_gap=after.overall.zones_with_gap)
+
+st.subheader(f"{len(ids)} officer(s) suspended: before → after")
+_ui.key_figures(after, before=before)
+st.caption(f"What-if computed in {took_ms:.0f} ms (incremental: only the area the "
+           "suspended units served is searched again).")
+
+st.subheader("Zones, most harmed first")
+st.dataframe(
+    changes, hide_index=True, width="stretch", key="wi_table",
+    column_config={c: st.column_config.NumberColumn(format="%.2f") for c in
+                   ("covered_before", "covered_after", "covered_delta", "p90_before",
+                    "p90_after", "p90_delta")},
+)
+
+view = st.segmented_control("Map", ["After", "Before"], default="After", key="wi_map")
+_ui.legend(what_if=True)
+shown = before if view == "Before" else after
+st_folium(_ui.map_of(shown, baseline=None if view == "Before" else before),
+          key="what-if-map", height=560, use_container_width=True, returned_objects=[])
+_ui.export_panel(after, baseline=before, key="what-if-export",
+                 suspension_source=upload.name if upload is not None else None)

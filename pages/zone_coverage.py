@@ -1,0 +1,65 @@
+"""Coverage: response-time figures per zone at a chosen threshold, and service areas."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from coverage import layers, settings
+from coverage.analysis import zone_officers
+from coverage.mapview import service_area_group
+from coverage.report import zone_view
+from pages import _ui
+
+_ui.page_header("Coverage", "coverage")
+threshold = st.slider("Response threshold (minutes)", 1.0, 60.0,
+                      float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="cov_threshold",
+                      help="Zones without their own target_min use this target.")
+cov = _ui.coverage(threshold)
+_ui.key_figures(cov)
+
+st.subheader("Zones, gaps first")
+table = zone_view(cov)
+picked = st.dataframe(
+    table, hide_index=True, width="stretch", key="cov_table",
+    on_select="rerun", selection_mode="single-row",
+    column_config={
+        "covered_pct": st.column_config.ProgressColumn("covered", format="%.0f%%",
+                                                       min_value=0, max_value=100),
+        "p50_min": st.column_config.NumberColumn("p50 (min)", format="%.1f"),
+        "p90_min": st.column_config.NumberColumn("p90 (min)", format="%.1f"),
+        "max_min": st.column_config.NumberColumn("max (min)", format="%.1f"),
+        "target_min": st.column_config.NumberColumn("target (min)", format="%g"),
+    },
+)
+rows = picked.selection.rows if picked is not None else []
+if rows:
+    zone = table.iloc[rows[0]]
+    st.markdown(f"**Zone {zone['zone_id']}: {zone['name']}**", help="Selected in the table")
+    z1, z2, z3, z4 = st.columns(4)
+    z1.metric("Status", zone["status"])
+    z2.metric("Covered in time", f"{zone['covered_pct']:.0f}%")
+    z3.metric("p90", "unreachable" if pd.isna(zone["p90_min"]) else f"{zone['p90_min']:.1f} min")
+    z4.metric("Officers within target",
+              f"{zone['officers_within_target']} / {zone['min_officers']}")
+    st.dataframe(zone_officers(cov, str(zone["zone_id"])), hide_index=True, width="stretch",
+                 key="cov_zone_officers")
+
+st.subheader("Service area")
+c1, c2 = st.columns([1, 2])
+kind = c1.radio("From", ["station", "officer"], horizontal=True, key="cov_sa_kind")
+ids = (cov.dataset.stations["station_id"] if kind == "station"
+       else cov.dataset.officers["officer_id"]).astype(str).tolist()
+chosen = c2.selectbox(f"Choose a {kind}", ids, index=None, key="cov_sa_id",
+                      placeholder="none: no service area drawn")
+extra = []
+if chosen is not None:
+    node, label = _ui.checked(layers.start_node, cov, **{f"{kind}_id": chosen})
+    area = _ui.checked(layers.service_area, _ui.grid(), node, minutes=threshold)
+    extra.append(service_area_group(area.area, label=f"{label}: {threshold:g} min"))
+    st.caption(f"{label}: {area.nodes_reached:,} road nodes reached within {threshold:g} min.")
+_ui.legend()
+st_folium(_ui.map_of(cov, extra=extra), key="coverage-map", height=560,
+          use_container_width=True, returned_objects=[])
+_ui.export_panel(cov, key="coverage-export")
