@@ -25,7 +25,7 @@ from coverage.analysis import Coverage, analyse
 from coverage.assets import install_static
 from coverage.briefing import DEFAULT_TITLE, Brief, build_brief, extent
 from coverage.dataset import Dataset, load_dataset
-from coverage.export import export_html, export_pdf, export_png
+from coverage.export import export_html, export_pdf, pdf_map, render_map
 from coverage.layers import NodeGrid, node_grid
 from coverage.live import LiveCoverage, latest_positions, live_coverage
 from coverage.mapview import (
@@ -299,14 +299,34 @@ def _key(files: dict[str, Path]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, str(v)) for k, v in files.items()))
 
 
-@st.cache_resource(show_spinner="Loading road network and district data...", max_entries=3)
+@dataclass
+class _Loaded:
+    """Datasets loaded in this process, by file set (shared by every session)."""
+
+    lock: threading.Lock
+    by_key: dict[tuple[tuple[str, str], ...], Dataset]
+
+
+@st.cache_resource
+def _loaded() -> _Loaded:
+    return _Loaded(threading.Lock(), {})
+
+
 def _dataset(key: tuple[tuple[str, str], ...]) -> Dataset:
-    return load_dataset(**dict(key))
+    """The dataset of ``key``; the first load shows its stages in an ``st.status`` box."""
+    loaded = _loaded()
+    with loaded.lock:
+        if key not in loaded.by_key:
+            with st.status("Loading the district: road network, stations, zones, "
+                           "officers...", expanded=True) as status:
+                loaded.by_key[key] = checked(load_dataset, **dict(key), progress=st.write)
+                status.update(label="District loaded", state="complete", expanded=False)
+        return loaded.by_key[key]
 
 
 def dataset() -> Dataset:
     """The active dataset, loaded once per process (errors and warnings shown)."""
-    return checked(_dataset, _key(current_files()))
+    return _dataset(_key(current_files()))
 
 
 @st.cache_resource(show_spinner="Computing coverage...", max_entries=16)
@@ -316,6 +336,7 @@ def _coverage(key: tuple[tuple[str, str], ...], threshold_min: float) -> Coverag
 
 def coverage(threshold_min: float = settings.DEFAULT_THRESHOLD_MIN) -> Coverage:
     """Coverage of the active dataset (roster positions) at a threshold, cached."""
+    dataset()  # loads it with a progress box first, outside the cached function
     return checked(_coverage, _key(current_files()), float(threshold_min))
 
 
@@ -326,12 +347,13 @@ def _grid(key: tuple[tuple[str, str], ...]) -> NodeGrid:
 
 def grid() -> NodeGrid:
     """The map grid of the active dataset's road network (see coverage.layers)."""
+    dataset()
     return checked(_grid, _key(current_files()))
 
 
 def clear_data_caches() -> None:
     """Drop cached datasets and runs (after a new dataset is activated)."""
-    for fn in (_dataset, _coverage, _grid):
+    for fn in (_loaded, _coverage, _grid):
         fn.clear()
 
 
@@ -420,7 +442,8 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
                 brief = checked(build_brief, scenario, baseline=baseline, title=title,
                                 redact=redact, suspension_source=suspension_source)
                 st.write("Rendering the map..." if fmt != ".html" else "Writing the page...")
-                data = checked(_EXPORTERS[fmt], brief)
+                data, how = checked(_EXPORTERS[fmt], brief)
+                st.write(how)
                 status.update(label=f"{fmt[1:].upper()} ready ({len(data) / 1024:,.0f} KiB)",
                               state="complete")
             st.session_state[f"{key}-file"] = (fmt, data, brief.created)
@@ -435,9 +458,19 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
                 icon=":material/download:", type="primary")
 
 
-_EXPORTERS: dict[str, Callable[[Brief], bytes]] = {
-    ".pdf": lambda b: export_pdf(b), ".png": lambda b: export_png(b),
-    ".html": lambda b: export_html(b)}
+def _png(brief: Brief) -> tuple[bytes, str]:
+    image = render_map(brief)
+    return image.png, image.description
+
+
+def _pdf(brief: Brief) -> tuple[bytes, str]:
+    image = pdf_map(brief)
+    return export_pdf(brief, map_image=image), image.description
+
+
+_EXPORTERS: dict[str, Callable[[Brief], tuple[bytes, str]]] = {
+    ".pdf": _pdf, ".png": _png,
+    ".html": lambda b: (export_html(b), "standalone page, Leaflet inlined: opens offline")}
 
 
 # --- display ------------------------------------------------------------------------------

@@ -216,3 +216,15 @@ def test_demo_accounts_do_not_exist_outside_demo_mode(real_env) -> None:
     at = _sign_in(_app(), "demo-admin", "demo-admin")
     assert not at.metric
     assert at.error
+
+
+def test_single_sign_on_offered_when_configured(real_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x" * 32, "client_id": "c", "client_secret": "s",
+                          "server_metadata_url": "https://idp.invalid/.well-known/openid"}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in with your organisation"]
+    assert not at.text_input  # no local password form
+    assert not at.metric
