@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "geodata" / "peshawar"
 
 
-def roster(ds, n: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
+def roster(ds, n: int) -> gpd.GeoDataFrame:
     """``n`` officers: the demo's, repeated with new ids (SYNTHETIC)."""
     base = ds.officers
     reps = int(np.ceil(n / len(base)))
@@ -57,7 +57,7 @@ def main() -> None:
     t0 = time.perf_counter()
     ds = load_dataset(DEMO / "roads.osm.pbf", DEMO / "stations.geojson",
                       DEMO / "zones.geojson", DEMO / "officers.csv")
-    ds = replace(ds, officers=roster(ds, args.officers, rng))
+    ds = replace(ds, officers=roster(ds, args.officers))
     base = analyse(ds)
     load_s = time.perf_counter() - t0
     net = ds.network

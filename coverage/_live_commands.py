@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage import settings
+from coverage._argtypes import whole
 from coverage._errors import CoverageError
 
 DEMO = Path(__file__).resolve().parent.parent / "geodata" / "peshawar"
@@ -48,14 +49,14 @@ def add_parsers(sub: Any) -> None:
     ing.add_argument("--idle-s", type=float, help="stop after this long without new input")
     ing.add_argument("--officers", type=Path, help="register this roster first; then unknown "
                      "officer ids are rejected")
-    ing.add_argument("--batch-size", type=int, default=settings.INGEST_BATCH)
+    ing.add_argument("--batch-size", type=whole(1), default=settings.INGEST_BATCH)
     ing.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     pos = sub.add_parser("positions", help="latest position per officer, or the rejects")
     _db(pos)
     pos.add_argument("--rejects", action="store_true", help="list rejected records instead")
     pos.add_argument("--stale-after-s", type=float, default=settings.STALE_AFTER_S)
-    pos.add_argument("--limit", type=int, help="at most this many rejects")
+    pos.add_argument("--limit", type=whole(0), help="at most this many rejects")
     _fmt(pos)
 
     sim = sub.add_parser("simulate-feed", help="SIMULATED positions of on-duty officers")
@@ -101,7 +102,7 @@ def add_parsers(sub: Any) -> None:
     aud.add_argument("--action")
     aud.add_argument("--since", help="ISO 8601 with offset (inclusive)")
     aud.add_argument("--until", help="ISO 8601 with offset (exclusive)")
-    aud.add_argument("--limit", type=int, default=1000)
+    aud.add_argument("--limit", type=whole(0), default=1000)
     _fmt(aud)
 
 
@@ -298,12 +299,13 @@ def _cmd_users(args: argparse.Namespace, _stages: Any) -> int:
             print(f"demo accounts created: {', '.join(u.username for u in made) or 'none'} "
                   "(password = user name; SECCOV_DEMO=1 only)")
         else:
-            rows = [{"username": u.username, "role": u.role, "demo": u.demo,
-                     "pages": ",".join(accounts.pages_for(u.role)),
+            rows: list[dict[str, Any]] = [{"username": u.username, "role": u.role, "demo": u.demo,
+                     "pages": list(accounts.pages_for(u.role)),
                      "created_at": u.created_at.isoformat(timespec="seconds")}
                     for u in accounts.list_users(store)]
+            shown = [r | {"pages": ",".join(r["pages"])} for r in rows]
             print(json.dumps(rows, indent=1) if args.format == "json" else
-                  table(rows, ["username", "role", "demo", "pages", "created_at"])
+                  table(shown, ["username", "role", "demo", "pages", "created_at"])
                   if rows else "(no users)")
     return 0
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from coverage._argtypes import whole
 from coverage._errors import CoverageError
 
 
@@ -24,12 +25,12 @@ def add_parsers(sub: Any) -> None:
     bf = sub.add_parser("backfill", help="where to send reserve officers (see "
                         "docs/planning.md)")
     _common(bf, _add_inputs)
-    bf.add_argument("--reserves", required=True, type=int,
+    bf.add_argument("--reserves", required=True, type=whole(0),
                     help="reserve officers that may move (more than available: all)")
     bf.add_argument("--candidates", choices=("stations", "nodes"), default="stations",
                     help="candidate sites: station nodes (default) or road nodes")
     bf.add_argument("--area", type=Path, help="polygon file; only candidate sites inside it")
-    bf.add_argument("--site-capacity", type=int, help="most reserves per site (default: any)")
+    bf.add_argument("--site-capacity", type=whole(1), help="most reserves per site (default: any)")
     bf.add_argument("--turnout-s", type=float, default=0.0,
                     help="seconds before a placed reserve starts moving (default 0)")
     bf.add_argument("--method", choices=("auto", "exact", "greedy"), default="auto",
@@ -40,21 +41,22 @@ def add_parsers(sub: Any) -> None:
     cr = sub.add_parser("criticality", help="objective lost per officer removed, single "
                         "points of failure, worst pairs")
     _common(cr, _add_inputs)
-    cr.add_argument("--top", type=int, default=20, help="officers listed (default 20)")
-    cr.add_argument("--pairs-of", type=int, default=10,
+    cr.add_argument("--top", type=whole(0), default=20, help="officers listed (default 20)")
+    cr.add_argument("--pairs-of", type=whole(0), default=10,
                     help="pairs among this many most critical officers (default 10)")
 
     sw = sub.add_parser("sweep", help="remove each officer, then random sets of officers, "
                         "through local processes or a Dask cluster")
     _common(sw, _add_inputs)
-    sw.add_argument("--random-suspensions", type=int, default=200, metavar="N",
+    sw.add_argument("--random-suspensions", type=whole(1), default=200, metavar="N",
                     help="random removal sets (default 200)")
-    sw.add_argument("--size", type=int, default=42, help="officers per random set (default 42)")
+    sw.add_argument("--size", type=whole(0), default=42,
+                    help="officers per random set (default 42)")
     sw.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sw.add_argument("--workers", type=int, help="local worker processes (default: CPUs; 0: "
+    sw.add_argument("--workers", type=whole(0), help="local worker processes (default: CPUs; 0: "
                     "in this process)")
     sw.add_argument("--dask", metavar="ADDR", help="Dask scheduler, e.g. tcp://host:8786")
-    sw.add_argument("--top", type=int, default=20, help="officers listed (default 20)")
+    sw.add_argument("--top", type=whole(0), default=20, help="officers listed (default 20)")
 
 
 def _common(p: argparse.ArgumentParser, add_inputs: Callable[[Any], None]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import sys
 import time
 import warnings
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from coverage import _live_commands, _planning_commands, settings
+from coverage._argtypes import positive_minutes, whole
 from coverage._errors import CoverageError, CoverageWarning
 
 EXIT_DATA_ERROR = 2
@@ -48,18 +48,6 @@ class _Stages:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def positive_minutes(text: str) -> float:
-    """Argument type: a finite number of minutes greater than zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        msg = f"must be a positive number of minutes, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
@@ -116,8 +104,8 @@ def _add_brief(br: argparse.ArgumentParser) -> None:
     br.add_argument("--redact", choices=("stations", "displace", "none"), default="stations",
                     help="officers aggregated to station counts (default), displaced "
                     "250-600 m at random, or exact positions (control room only)")
-    br.add_argument("--width-px", type=int, default=1200, help="PNG width (default 1200)")
-    br.add_argument("--height-px", type=int, default=800, help="PNG height (default 800)")
+    br.add_argument("--width-px", type=whole(16), default=1200, help="PNG width (default 1200)")
+    br.add_argument("--height-px", type=whole(16), default=800, help="PNG height (default 800)")
     br.add_argument("--renderer", choices=("auto", "chromium", "matplotlib"), default=None,
                     help="map renderer for PNG/PDF (default auto: headless Chromium, else "
                     "a static matplotlib drawing; env SECCOV_PNG_RENDERER)")

@@ -200,7 +200,7 @@ def test_cli_users(tmp_path: Path, capsys, monkeypatch) -> None:
     assert main(["users", "list", "--db", db, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["username"], r["role"]) for r in rows] == [("hana", "admin"), ("ivan", "planner")]
-    assert rows[1]["pages"] == "live_map,coverage,what_if,briefing"
+    assert rows[1]["pages"] == ["live_map", "coverage", "what_if", "briefing"]
     assert main(["users", "remove", "ivan", "--db", db]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["users", "add", "jo", "--role", "viewer", "--db", db]) == 2

@@ -176,3 +176,24 @@ def test_flags_after_the_command_and_bad_flags(tiny_inputs, capsys) -> None:
         main([*args(tiny_inputs), "--format", "xml"])
     assert stop.value.code == 2
     assert capsys.readouterr().err.startswith("error: argument --format: invalid choice")
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["backfill", "--reserves", "2", "--site-capacity", "0"], "--site-capacity"),
+    (["backfill", "--reserves", "-1"], "--reserves"),
+    (["criticality", "--top", "-1"], "--top"),
+    (["ingest", "--db", "sqlite:///x.db", "--from", "-", "--batch-size", "0"], "--batch-size"),
+    (["audit", "--db", "sqlite:///x.db", "--limit", "-1"], "--limit"),
+    (["sweep", "--random-suspensions", "0"], "--random-suspensions"),
+])
+def test_nonsense_counts_are_refused(argv, flag, tiny_inputs, capsys) -> None:
+    p = tiny_inputs
+    inputs = ["--roads", str(p["roads"]), "--stations", str(p["stations"]), "--zones",
+              str(p["zones"]), "--officers", str(p["officers"])]
+    cmd = argv[:1] + (inputs if argv[0] in {"backfill", "criticality", "sweep"} else []) + argv[1:]
+    with pytest.raises(SystemExit) as exc:
+        main(cmd)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert flag in err
+    assert "must be a whole number" in err

@@ -1,0 +1,36 @@
+"""Argument types for the command line: numbers checked where argparse reads them."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+
+def positive_minutes(text: str) -> float:
+    """Argument type: a finite number of minutes greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        msg = f"must be a positive number of minutes, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def whole(minimum: int) -> Callable[[str], int]:
+    """Argument type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            msg = f"must be a whole number >= {minimum}, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
