@@ -238,14 +238,17 @@ def officer_points(
     return gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
 
 
-def extent(cov: Coverage, *, pad: float = 0.08) -> tuple[float, float, float, float]:
+def extent(cov: Coverage, *, pad: float = 0.08,
+           stations: bool = True) -> tuple[float, float, float, float]:
     """Return ``lon0, lat0, lon1, lat1`` around the zones and stations, padded by ``pad``.
 
-    Officers never widen it (their extreme positions would show in the map's view); with
-    neither zones nor stations it is the road network's extent.
+    ``stations=False`` frames the zones alone (the app's maps open on them). Officers never
+    widen it (their extreme positions would show in the map's view); with neither zones nor
+    stations it is the road network's extent.
     """
-    boxes = [g.total_bounds for g in (cov.dataset.zones.geometry, cov.dataset.stations.geometry)
-             if len(g) and not g.is_empty.all()]
+    shapes = (cov.dataset.zones.geometry,) + ((cov.dataset.stations.geometry,) if stations
+                                              else ())
+    boxes = [g.total_bounds for g in shapes if len(g) and not g.is_empty.all()]
     if not boxes:
         return cov.dataset.network.bounds
     b = np.vstack(boxes)

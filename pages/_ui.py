@@ -385,17 +385,22 @@ def live(*, include_stale: bool = False,
 def base_map(*, height_px: int = 620) -> folium.Map:
     """The active network's main roads (and basemap, ``SECCOV_TILES_URL``), Leaflet local.
 
-    It opens on the zones and stations (:func:`coverage.briefing.extent`).
+    It opens on the sensitive zones (:func:`coverage.briefing.extent`).
     """
     cov = coverage()
-    return base_map_of(cov.dataset.network, height_px=height_px, bounds=extent(cov),
+    return base_map_of(cov.dataset.network, height_px=height_px, bounds=_opening_view(cov),
                        asset_base_url=static_assets())
+
+
+def _opening_view(cov: Coverage) -> tuple[float, float, float, float]:
+    """Where the app's maps open: the sensitive zones (stations may lie far out)."""
+    return extent(cov, pad=0.15, stations=False)
 
 
 def map_of(cov: Coverage, *, baseline: Coverage | None = None,
            extra: list[folium.FeatureGroup] | None = None) -> folium.Map:
     """The full map of a run (as the exports draw it), Leaflet served by the app."""
-    return coverage_map(cov, baseline=baseline, extra=extra, bounds=extent(cov),
+    return coverage_map(cov, baseline=baseline, extra=extra, bounds=_opening_view(cov),
                         asset_base_url=static_assets())
 
 

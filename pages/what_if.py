@@ -53,9 +53,10 @@ st.caption(f"What-if computed in {took_ms:.0f} ms (incremental: only the area th
 st.subheader("Zones, most harmed first")
 st.dataframe(
     changes, hide_index=True, width="stretch", key="wi_table",
-    column_config={c: st.column_config.NumberColumn(format="%.2f") for c in
-                   ("covered_before", "covered_after", "covered_delta", "p90_before",
-                    "p90_after", "p90_delta")},
+    column_config={"change": st.column_config.TextColumn(width="medium"),
+                   **{c: st.column_config.NumberColumn(format="%.2f") for c in
+                      ("covered_before", "covered_after", "covered_delta", "p90_before",
+                       "p90_after", "p90_delta")}},
 )
 
 view = st.segmented_control("Map", ["After", "Before"], default="After", key="wi_map")
