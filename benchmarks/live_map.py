@@ -30,7 +30,13 @@ from coverage.analysis import analyse
 from coverage.assets import offline_html
 from coverage.dataset import load_dataset
 from coverage.live import latest_positions, live_coverage
-from coverage.mapview import coverage_map, officers_group, officers_layer, zones_group
+from coverage.mapview import (
+    base_map,
+    coverage_map,
+    officers_group,
+    officers_layer,
+    zones_group,
+)
 from coverage.store import Position, open_store, to_us
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +75,7 @@ def main() -> None:
             Position(oid, float(net.lat[k]), float(net.lon[k]), to_us(now), now.isoformat(),
                      source="simulated")
             for oid, k in zip(ds.officers["officer_id"], nodes, strict=True)], [])
-        from streamlit_folium import _get_feature_group_string
+        from streamlit_folium import _get_feature_group_string, _get_map_string
 
         timings: dict[str, list[float]] = {"read": [], "coverage": [], "layers": [],
                                            "script": []}
@@ -85,8 +91,9 @@ def main() -> None:
                       officers_group(officers_layer(view.coverage, view.officers))]
             timings["layers"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            m = coverage_map(base)  # stand-in base map the groups are attached to
-            script = "".join(_get_feature_group_string(g, m, i) for i, g in enumerate(groups))
+            m = base_map(net)  # as the page: the base map, then the groups sent with it
+            script = _get_map_string(m) + "".join(
+                _get_feature_group_string(g, m, i) for i, g in enumerate(groups))
             timings["script"].append(time.perf_counter() - t)
         result: dict[str, object] = {
             "officers": args.officers, "nodes": net.n_nodes, "load_s": round(load_s, 2),

@@ -9,6 +9,7 @@ is HTML-escaped before it reaches a tooltip or popup.
 from __future__ import annotations
 
 import html
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from folium.elements import JSCSSMixin
 from shapely.geometry import LineString
 
@@ -134,6 +136,17 @@ def main_roads(net: RoadNetwork, *, classes: frozenset[str] = MAIN_ROADS) -> gpd
     return gpd.GeoDataFrame({"highway": net.highway[keep]}, geometry=lines, crs="EPSG:4326")
 
 
+def roads_feature(net: RoadNetwork, *, precision_deg: float = 1e-5) -> dict[str, Any]:
+    """The main roads as one GeoJSON MultiLineString feature, coordinates to ~1 m.
+
+    One feature instead of one per road keeps the map page small and quick to build.
+    """
+    lines = main_roads(net).geometry.to_numpy()
+    multi = shapely.set_precision(shapely.multilinestrings(lines), precision_deg)
+    return {"type": "Feature", "properties": {"layer": "main roads"},
+            "geometry": json.loads(shapely.to_geojson(multi))}
+
+
 def base_map(
     net: RoadNetwork,
     *,
@@ -166,7 +179,7 @@ def base_map(
     if url:
         folium.TileLayer(url, attr=attribution or "basemap", name="Basemap").add_to(m)
     folium.GeoJson(
-        main_roads(net).__geo_interface__, name="Main roads",
+        roads_feature(net), name="Main roads",
         style_function=lambda _f: {"color": "#8c959f", "weight": 1.5, "opacity": 0.8},
     ).add_to(m)
     if bounds is not None:
