@@ -108,9 +108,6 @@ def _cmd_backfill(args: argparse.Namespace, stages: Any) -> int:
     from coverage.backfill import backfill, backfill_dict, backfill_table, read_area
     from coverage.scenario import save_scenario
 
-    if args.reserves < 0:
-        msg = f"--reserves must be a whole number of officers >= 0, got {args.reserves}"
-        raise CoverageError(msg)
     if args.turnout_s < 0:
         msg = f"--turnout-s must be seconds >= 0, got {args.turnout_s}"
         raise CoverageError(msg)

@@ -193,9 +193,11 @@ def test_cli_reserves_beyond_pool_and_negative(tiny_inputs, capsys) -> None:
     captured = capsys.readouterr()
     assert "warning: backfill: 5 reserves requested but only 1" in captured.err
     assert "Objective 6 -> 12 of 12 (optimal, milp" in captured.out
-    assert main(cli_args(tiny_inputs, "--reserves", "-2", "--format", "json")) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse refuses it
+        main(cli_args(tiny_inputs, "--reserves", "-2", "--format", "json"))
+    assert exc.value.code == 2
     captured = capsys.readouterr()
-    assert "error: --reserves must be a whole number" in captured.err
+    assert "error: argument --reserves: must be a whole number >= 0" in captured.err
     assert captured.out == ""
     assert "Traceback" not in captured.err
 
