@@ -210,22 +210,16 @@ def start_node(cov: Coverage, *, station_id: str | None = None,
     if (station_id is None) == (officer_id is None):
         msg = "give exactly one of station_id and officer_id"
         raise DataError(msg)
-    ds = cov.dataset
-    if station_id is not None:
-        hit = ds.stations.loc[ds.stations["station_id"].astype(str) == str(station_id)]
-        if hit.empty:
-            msg = f"station_id '{station_id}' is not one of the loaded stations"
-            raise DataError(msg)
-        point = hit.geometry.iloc[0]
-        node, _ = ds.network.nearest_nodes([point.x], [point.y])
-        return int(node[0]), f"station {station_id}"
-    if str(officer_id) in cov.units.officer_id:
-        return int(cov.units.node[cov.units.officer_id.index(str(officer_id))]), \
-            f"officer {officer_id}"
-    hit = ds.officers.loc[ds.officers["officer_id"].astype(str) == str(officer_id)]
+    if officer_id is not None and str(officer_id) in cov.units.officer_id:
+        i = cov.units.officer_id.index(str(officer_id))
+        return int(cov.units.node[i]), f"officer {officer_id}"
+    kind, wanted = ("station", station_id) if station_id is not None else ("officer", officer_id)
+    frame = cov.dataset.stations if kind == "station" else cov.dataset.officers
+    hit = frame.loc[frame[f"{kind}_id"].astype(str) == str(wanted)]
     if hit.empty:
-        msg = f"officer_id '{officer_id}' is not one of the loaded officers"
+        msg = f"{kind}_id '{wanted}' is not one of the loaded {kind}s"
         raise DataError(msg)
     point = hit.geometry.iloc[0]
-    node, _ = ds.network.nearest_nodes([point.x], [point.y])
-    return int(node[0]), f"officer {officer_id} (not available)"
+    node, _ = cov.dataset.network.nearest_nodes([point.x], [point.y])
+    label = f"{kind} {wanted}" + (" (not available)" if kind == "officer" else "")
+    return int(node[0]), label

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from coverage.analysis import analyse, suspend
@@ -112,3 +113,23 @@ def test_zone_officers_lists_who_reaches_the_anchor(dataset) -> None:
     assert len(z2) == report_dict(cov)["zones"][1]["officers_within_target"]
     with pytest.raises(KeyError, match="Z9"):
         zone_officers(cov, "Z9")
+
+
+def test_zone_view_lists_every_zone_gaps_first(dataset) -> None:
+    from coverage.report import zone_view
+
+    cov = analyse(dataset, threshold_min=1.0, suspended=["B"])
+    view = zone_view(cov)
+    table = cov.table.set_index("zone_id")
+    assert sorted(view["zone_id"]) == sorted(table.index)
+    n_gaps = int(table["gap"].sum())
+    assert list(view["zone_id"][:n_gaps]) == list(cov.gaps["zone_id"])
+    assert set(view["status"][:n_gaps]) <= {"GAP"} and set(view["status"][n_gaps:]) <= {"ok"}
+    for _, row in view.iterrows():
+        z = table.loc[row["zone_id"]]
+        assert row["covered_pct"] == pytest.approx(100 * z["covered_share"])
+        assert row["officers_within_target"] == z["officers_within_target"]
+        if z["p90_min"] is None or pd.isna(z["p90_min"]):
+            assert pd.isna(row["p90_min"])
+        else:
+            assert row["p90_min"] == pytest.approx(z["p90_min"])
