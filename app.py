@@ -15,4 +15,6 @@ with st.sidebar:
     else:
         st.caption(f"Signed in as **{user.username}** ({user.role})")
         st.button("Sign out", on_click=_ui.sign_out)
-st.navigation(_ui.navigation_pages(user.role)).run()
+page = st.navigation(_ui.navigation_pages(user.role))
+_ui.resume_wanted_page(user.role)
+page.run()

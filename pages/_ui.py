@@ -7,6 +7,7 @@ every session of the process and never mutated.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import warnings
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import folium
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from coverage import accounts, audit, settings, workspace
 from coverage._errors import CoverageError, DataWarning
@@ -55,6 +57,7 @@ DEMO_FILES = {
 }
 DEMO_SUSPENSION = DEMO_DIR / "suspended_42.csv"
 USER_KEY = "seccov_user"
+WANTED_KEY = "seccov_wanted_page"
 
 #: Page files per accounts.PAGES name: (section, file, title, icon, url path).
 PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
@@ -248,9 +251,25 @@ def navigation_pages(role: str) -> dict[str, list[Any]]:
     return sections
 
 
+def resume_wanted_page(role: str) -> None:
+    """After sign-in, go on to the page first asked for (see :func:`require`), if allowed."""
+    wanted = st.session_state.pop(WANTED_KEY, None)
+    if wanted in PAGE_FILES and accounts.can_open(role, wanted):
+        st.switch_page(PAGE_FILES[wanted][1])
+
+
 def require(page: str) -> Session:
-    """Re-check that the signed-in role may open ``page``; otherwise say so and stop."""
+    """Re-check that the signed-in role may open ``page``; otherwise say so and stop.
+
+    A page opened before anyone signed in (a fresh server serves ``/data`` from the
+    ``pages/`` folder directly, before app.py has run ``st.navigation`` once) goes through
+    app.py's sign-in first.
+    """
     current = session()
+    if current is None:
+        st.session_state[WANTED_KEY] = page
+        with contextlib.suppress(StreamlitAPIException):  # app.py not a page: v2 running
+            st.switch_page("app.py")
     if current is None or not accounts.can_open(current.role, page):
         st.error("You are not allowed to open this page.", icon=":material/block:")
         st.stop()

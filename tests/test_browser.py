@@ -38,11 +38,6 @@ LOAD_TIMEOUT_MS = 60_000
 ZONES = 25  # the demo district
 ROSTER = 500
 MIN_OFFICERS_DRAWN = 300
-#: The admin pages (pages/_ui.PAGE_FILES): the admin menu registers all three at once.
-ADMIN_FILES = {"data": "pages/data.py", "users": "pages/users.py", "audit": "pages/audit_log.py"}
-ADMIN_READY = all((ROOT / f).exists() for f in ADMIN_FILES.values())
-ADMIN_SKIP = ("the admin pages are not written yet: needs "
-              + ", ".join(f for f in ADMIN_FILES.values() if not (ROOT / f).exists()))
 #: Streamlit's client probes the page path for a base URL first: 404s that mean nothing.
 _PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
 
@@ -125,13 +120,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app in demo mode on a free port, one per module (killed at teardown).
-
-    The role is the demo default, admin, once every admin page exists; until then the
-    admin menu cannot be built, so the server runs as a planner (see ADMIN_SKIP).
-    """
-    role = "admin" if ADMIN_READY else "planner"
-    srv = start_server(tmp_path_factory.mktemp("browser-server"), SECCOV_DEMO_ROLE=role)
+    """The app in demo mode on a free port, as the demo's admin (every page), one per module."""
+    srv = start_server(tmp_path_factory.mktemp("browser-server"), SECCOV_DEMO_ROLE="admin")
     try:
         yield srv
     finally:
@@ -402,7 +392,6 @@ def test_map_draws_offline_with_the_apps_leaflet(tab: Tab) -> None:
     tab.assert_clean()
 
 
-@pytest.mark.skipif(not ADMIN_READY, reason=ADMIN_SKIP)
 @pytest.mark.parametrize(("path", "title"), [("/data", r"Data"), ("/users", r"Users"),
                                              ("/audit", r"Audit")])
 def test_admin_pages_open(tab: Tab, path: str, title: str) -> None:
@@ -412,4 +401,22 @@ def test_admin_pages_open(tab: Tab, path: str, title: str) -> None:
     assert exc.count() == 0, f"{path} shows a traceback: {exc.all_inner_texts()}{tab.report()}"
     tab.page.wait_for_timeout(500)  # let the page finish its first run
     tab.screenshot(path.strip("/"))
+    tab.assert_clean()
+
+
+def test_data_upload_lists_every_problem_and_keeps_the_dataset(tab: Tab, tmp_path: Path) -> None:
+    officers = (ROOT / "geodata" / "peshawar" / "officers.csv").read_text(encoding="utf-8")
+    lines = officers.splitlines()
+    lines[3] = lines[3].replace("on_duty", "on_strike").replace("reserve", "on_strike")
+    broken = tmp_path / "officers.csv"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tab.open("/data")
+    uploads = tab.page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    uploads.nth(3).set_input_files(str(broken))
+    tab.page.get_by_role("button", name="Validate").click()
+    tab.page.get_by_text("1 problem(s): the active dataset is unchanged").wait_for(
+        timeout=LOAD_TIMEOUT_MS)
+    tab.page.locator('[data-testid="stDataFrame"]').wait_for(timeout=LOAD_TIMEOUT_MS)
+    tab.screenshot("data-refused")
+    assert not (Path(tab.server.env["SECCOV_DATA_DIR"]) / "active.json").exists()
     tab.assert_clean()

@@ -1,0 +1,72 @@
+"""Data upload: replace the district's files; the active dataset changes only if all validate."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from coverage import workspace
+from coverage._errors import CoverageError
+from pages import _ui
+
+session = _ui.page_header("Data upload", "data")
+current = _ui.current_files()
+st.markdown("**Active dataset:** " + ", ".join(f"{r} `{p.name}`" for r, p in current.items()))
+st.caption("Upload any of the four files; the others stay as they are. Nothing changes until "
+           "the new set validates and you activate it. Columns and formats: the project's "
+           "data contract (README, Inputs). A zip may hold one Shapefile or one file.")
+
+TYPES = {"roads": ["osm", "pbf", "bz2", "gz", "graphml", "geojson", "json", "gpkg", "zip"],
+         "stations": ["geojson", "json", "gpkg", "zip", "csv"],
+         "zones": ["geojson", "json", "gpkg", "zip", "csv"],
+         "officers": ["csv", "geojson", "json", "gpkg", "zip"]}
+cols = st.columns(4)
+files = {role: col.file_uploader(role.capitalize(), type=types, key=f"data_{role}")
+         for col, (role, types) in zip(cols, TYPES.items(), strict=True)}
+name = st.text_input("Dataset name", value="uploaded dataset", max_chars=80, key="data_name")
+
+if st.button("Validate", type="primary", disabled=not any(files.values()),
+             icon=":material/rule:"):
+    old = st.session_state.pop("data_staged", None)
+    if old is not None:
+        old.cleanup()
+    try:
+        with st.status("Validating the new dataset...", expanded=True) as status:
+            staged = workspace.stage({r: (f.name, f.getvalue()) for r, f in files.items() if f},
+                                     base=current)
+            check = workspace.validate(staged.files, progress=st.write)
+            status.update(label="Valid: ready to activate" if check.ok else
+                          "Refused: see the problems below",
+                          state="complete" if check.ok else "error")
+    except CoverageError as exc:
+        st.error(str(exc), icon=":material/error:")
+    else:
+        st.session_state["data_check"] = check.problems
+        if check.ok:
+            st.session_state["data_staged"] = staged
+        else:
+            staged.cleanup()
+
+problems = st.session_state.get("data_check")
+if problems is not None:
+    errors = int((problems["severity"] == "error").sum())
+    if errors:
+        st.error(f"{errors} problem(s): the active dataset is unchanged.", icon=":material/error:")
+    elif len(problems):
+        st.warning(f"Valid with {len(problems)} warning(s).", icon=":material/warning:")
+    if len(problems):
+        st.dataframe(problems, hide_index=True, width="stretch", key="data_problems")
+
+staged = st.session_state.get("data_staged")
+if staged is not None:
+    st.success("The new dataset validates.", icon=":material/check_circle:")
+    if st.button("Activate this dataset", icon=":material/published_with_changes:"):
+        try:
+            workspace.activate(_ui.store(), staged.files, name=name, user=session.username)
+        except (CoverageError, OSError, ValueError) as exc:
+            st.error(f"Not activated: {exc}", icon=":material/error:")
+        else:
+            staged.cleanup()
+            for key in ("data_staged", "data_check"):
+                st.session_state.pop(key, None)
+            _ui.clear_data_caches()
+            st.success(f"'{name}' is now the active dataset for every screen.")
