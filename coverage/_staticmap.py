@@ -15,7 +15,14 @@ import shapely
 
 from coverage._pdf import font_safe
 from coverage.briefing import Brief
-from coverage.mapview import GAP_COLOR, OK_COLOR, STATUS_STYLE, main_roads
+from coverage.mapview import (
+    AREA_COLOR,
+    GAP_COLOR,
+    NEW_GAP_COLOR,
+    OK_COLOR,
+    STATUS_STYLE,
+    main_roads,
+)
 
 _MARKING: dict[str, Any] = {"ha": "center", "color": "#a40e26", "weight": "bold", "fontsize": 10,
             "bbox": {"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 2}}
@@ -71,8 +78,18 @@ def static_map_png(
         ax.add_collection(LineCollection(
             [np.asarray(g.coords) for g in roads.geometry], colors="#8c959f",
             linewidths=0.8, zorder=1))
+    area_patches = [PathPatch(MplPath.make_compound_path(
+        *(MplPath(r, closed=True) for r in rings)))
+        for _, area in brief.areas for g in area.geometry for rings in _rings(g)]
+    if area_patches:
+        ax.add_collection(PatchCollection(area_patches, facecolors=to_rgba(AREA_COLOR, 0.3),
+                                          edgecolors="#0969da", linewidths=1.2, zorder=1.5,
+                                          match_original=False))
     gap = dict(zip(cov.table["zone_id"].astype(str), cov.table["gap"].astype(bool),
                    strict=True))
+    was = (dict(zip(brief.baseline.table["zone_id"].astype(str),
+                    brief.baseline.table["gap"].astype(bool), strict=True))
+           if brief.baseline is not None and brief.marks_new_gaps else {})
     patches, faces, edges = [], [], []
     for zid, geom in zip(cov.dataset.zones["zone_id"].astype(str), cov.dataset.zones.geometry,
                          strict=True):
@@ -81,7 +98,8 @@ def static_map_png(
             patches.append(PathPatch(MplPath.make_compound_path(
                 *(MplPath(r, closed=True) for r in rings))))
             faces.append(to_rgba(color, 0.35))
-            edges.append(to_rgba(color, 1.0))
+            newly = was and gap.get(zid, False) and not was.get(zid, False)
+            edges.append(to_rgba(NEW_GAP_COLOR if newly else color, 1.0))
         if gap.get(zid, False) and geom is not None and not geom.is_empty:
             p = geom.representative_point()
             ax.text(p.x, p.y, font_safe(zid), fontsize=7, ha="center", va="center",

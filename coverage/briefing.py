@@ -78,7 +78,9 @@ class Brief:
 
     ``officers`` is the only officer geometry an export may draw: already redacted as
     ``redact`` says. ``coverage`` (the scenario run) supplies zones, stations and roads;
-    writers must not read officer positions from it.
+    writers must not read officer positions from it (nor from ``baseline``, the run before,
+    used to outline zones newly below target). ``areas`` are extra polygons the screen
+    showed, with their labels (e.g. a station's service area).
     """
 
     title: str
@@ -97,6 +99,13 @@ class Brief:
     extent: tuple[float, float, float, float]
     handling: str = settings.HANDLING_MARKING
     notes: tuple[str, ...] = field(default=())
+    baseline: Coverage | None = None
+    areas: tuple[tuple[str, gpd.GeoDataFrame], ...] = ()
+
+    @property
+    def marks_new_gaps(self) -> bool:
+        """True when the map outlines zones newly below target (a scenario vs its baseline)."""
+        return self.baseline is not None and self.baseline is not self.coverage
 
     @property
     def created_iso(self) -> str:
@@ -269,6 +278,7 @@ def build_brief(
     seed: int | None = None,
     top_n: int = 10,
     handling: str = settings.HANDLING_MARKING,
+    areas: tuple[tuple[str, gpd.GeoDataFrame], ...] = (),
 ) -> Brief:
     """Return the briefing of ``scenario`` against ``baseline`` (the run before suspensions).
 
@@ -286,6 +296,9 @@ def build_brief(
         Time of the briefing (timezone-aware); default: now, in the machine's zone.
     seed
         Seed of the ``displace`` offsets (default: fresh randomness).
+    areas
+        ``(label, polygons)`` pairs drawn on the map as the screen drew them, e.g. the
+        service area of :func:`coverage.layers.service_area`; labels are escaped.
     """
     if created is None:
         created = datetime.now().astimezone()
@@ -317,6 +330,7 @@ def build_brief(
         redaction_note=_NOTES[redact], officers=officers,
         officers_name="Officers per station" if redact == "stations" else "Officers",
         coverage=scenario, extent=extent(scenario), handling=handling, notes=tuple(notes),
+        baseline=baseline, areas=tuple(areas),
     )
     logger.info("briefing: %d gaps listed, officers %s (%d points)", len(brief.top_gaps),
                 redact, len(officers))

@@ -30,7 +30,7 @@ from jinja2 import Template
 from coverage._errors import CoverageError
 from coverage.assets import offline_html
 from coverage.briefing import Brief, figure_rows
-from coverage.mapview import coverage_map
+from coverage.mapview import coverage_map, service_area_group
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +132,14 @@ class _Overlay(MacroElement):
 
 def legend_items(brief: Brief) -> list[tuple[str, str]]:
     """``(colour, label)`` pairs explaining the map's symbols."""
-    from coverage.mapview import GAP_COLOR, OK_COLOR, STATUS_STYLE
+    from coverage.mapview import AREA_COLOR, GAP_COLOR, NEW_GAP_COLOR, OK_COLOR, STATUS_STYLE
 
     items = [(GAP_COLOR, "Zone with a gap (not all covered in time, or too few officers)"),
              (OK_COLOR, "Zone covered within its target"),
              ("#ffffff", "Police station"), ("#8c959f", "Main road")]
+    if brief.marks_new_gaps:
+        items.insert(1, (NEW_GAP_COLOR, "Zone newly below target (black dashed outline)"))
+    items += [(AREA_COLOR, label) for label, _ in brief.areas]
     if brief.redact == "stations":
         items += [(STATUS_STYLE["on_duty"]["color"],
                    "Officers per station (size: officers; blue: some on duty)"),
@@ -163,7 +166,10 @@ def map_page(
                     "marker_zoom_animation": False}
     m = coverage_map(brief.coverage, tiles_url=_tiles(tiles_url), height_px=height_px or 640,
                      officers=brief.officers, officers_name=brief.officers_name,
-                     bounds=brief.extent, map_options=options)
+                     bounds=brief.extent, map_options=options,
+                     baseline=brief.baseline if brief.marks_new_gaps else None,
+                     extra=[service_area_group(area, label=label)
+                            for label, area in brief.areas])
     root = m.get_root()
     if height_px is None:
         root.header.add_child(Element(  # type: ignore[attr-defined]

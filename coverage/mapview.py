@@ -37,6 +37,7 @@ STATUS_STYLE: dict[str, dict[str, Any]] = {
 STALE_STYLE: dict[str, Any] = {"color": "#b1b8c0", "label": "Stale position", "radius": 3,
                                "fill": True, "dash": "2 2"}
 GAP_COLOR, OK_COLOR, NEW_GAP_COLOR = "#d1242f", "#2da44e", "#1b1f24"
+AREA_COLOR = "#54aeff"  # a service area
 #: Response-time bands, fastest first, then "over" and "unreachable".
 BAND_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#6e7781")
 MAIN_ROADS = frozenset({"motorway", "trunk", "primary", "secondary", "motorway_link",
@@ -306,7 +307,7 @@ def service_area_group(area: gpd.GeoDataFrame, *, label: str,
     group = folium.FeatureGroup(name=html.escape(name))
     folium.GeoJson(
         layer.__geo_interface__, name=html.escape(name),
-        style_function=lambda _f: {"color": "#0969da", "weight": 2, "fillColor": "#54aeff",
+        style_function=lambda _f: {"color": "#0969da", "weight": 2, "fillColor": AREA_COLOR,
                                    "fillOpacity": 0.3},
         tooltip=folium.GeoJsonTooltip(["label"], aliases=["Service area"])
         if len(layer) else None,

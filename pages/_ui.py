@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import folium
+import geopandas as gpd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -195,12 +196,26 @@ def sign_in() -> Session:
     return _sign_in_password()
 
 
+def _gate(form: Callable[[], None]) -> None:
+    """Show only the sign-in form, as the one (hidden) page, then stop the run.
+
+    Registering it with ``st.navigation`` keeps Streamlit from listing the files in
+    ``pages/`` on the sign-in screen of a fresh server.
+    """
+    st.navigation([st.Page(form, title="Sign in", url_path="sign-in", default=True)],
+                  position="hidden").run()
+    st.stop()
+
+
+def _sso_form() -> None:
+    st.title("Security coverage")
+    st.button("Sign in with your organisation", on_click=st.login, type="primary")
+
+
 def _sign_in_sso() -> Session:
     user = getattr(st, "user", None)
     if user is None or not user.get("is_logged_in"):
-        st.title("Security coverage")
-        st.button("Sign in with your organisation", on_click=st.login, type="primary")
-        st.stop()
+        _gate(_sso_form)
     email = str(user.get("email") or "").strip().lower()
     role = accounts.role_of(store(), email) if email else None
     if role is None:
@@ -213,7 +228,7 @@ def _sign_in_sso() -> Session:
     return st.session_state[USER_KEY]
 
 
-def _sign_in_password() -> Session:
+def _password_form() -> None:
     st.title("Security coverage")
     with st.form("sign-in"):
         name = st.text_input("User name")
@@ -226,7 +241,10 @@ def _sign_in_password() -> Session:
                                                  "password")
             st.rerun()
         st.error(result.message)
-    st.stop()
+
+
+def _sign_in_password() -> Session:
+    _gate(_password_form)
     raise AssertionError  # unreachable: st.stop() raises
 
 
@@ -371,7 +389,8 @@ def grid() -> NodeGrid:
 
 
 def clear_data_caches() -> None:
-    """Drop cached datasets and runs (after a new dataset is activated)."""
+    """Drop cached datasets and runs and stop demo feeds (a new dataset is active)."""
+    stop_demo_feeds()
     for fn in (_loaded, _coverage, _grid):
         fn.clear()
 
@@ -383,10 +402,35 @@ def demo_feed_enabled() -> bool:
     return demo_mode() and os.environ.get("SECCOV_DEMO_FEED", "1").strip() != "0"
 
 
+@dataclass
+class _Feeds:
+    """The running demo feeds of this process, by dataset: their stop events."""
+
+    lock: threading.Lock
+    stops: dict[tuple[tuple[str, str], ...], threading.Event]
+
+
 @st.cache_resource
-def _demo_feed(key: tuple[tuple[str, str], ...]) -> threading.Event:
+def _demo_feeds() -> _Feeds:
+    return _Feeds(threading.Lock(), {})
+
+
+def _demo_feed(key: tuple[tuple[str, str], ...]) -> None:
     ds = _dataset(key)
-    return run_in_background(store(), ds.network, ds.officers, interval_s=refresh_s())
+    feeds = _demo_feeds()
+    with feeds.lock:
+        if key not in feeds.stops:
+            feeds.stops[key] = run_in_background(store(), ds.network, ds.officers,
+                                                 interval_s=refresh_s())
+
+
+def stop_demo_feeds() -> None:
+    """Stop every simulated demo feed of this process (a real dataset became active)."""
+    feeds = _demo_feeds()
+    with feeds.lock:
+        for stop in feeds.stops.values():
+            stop.set()
+        feeds.stops.clear()
 
 
 def live(*, include_stale: bool = False,
@@ -446,11 +490,13 @@ _REDACTIONS = {"stations": "Officers as station counts (default, leaves the cont
 
 
 def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
-                 suspension_source: str | None = None, key: str) -> None:
+                 suspension_source: str | None = None, key: str,
+                 areas: tuple[tuple[str, gpd.GeoDataFrame], ...] = ()) -> None:
     """Format, redaction and title pickers, then a download button for the briefing export.
 
-    The export shows the same map and figures as the page (``coverage.export``); making
-    one is audited.
+    The export shows the same map and figures as the page (``coverage.export``): the
+    scenario's map with zones newly below target outlined, and ``areas`` (e.g. a service
+    area); making one is audited.
     """
     with st.expander("Export a briefing (PDF, PNG or HTML)", icon=":material/download:"):
         c1, c2 = st.columns(2)
@@ -464,7 +510,8 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
                            expanded=True) as status:
                 st.write("Building the briefing (figures, gaps, redaction)...")
                 brief = checked(build_brief, scenario, baseline=baseline, title=title,
-                                redact=redact, suspension_source=suspension_source)
+                                redact=redact, suspension_source=suspension_source,
+                                areas=areas)
                 st.write("Rendering the map..." if fmt != ".html" else "Writing the page...")
                 data, how = checked(_EXPORTERS[fmt], brief)
                 st.write(how)

@@ -23,12 +23,17 @@ cols = st.columns(4)
 files = {role: col.file_uploader(role.capitalize(), type=types, key=f"data_{role}")
          for col, (role, types) in zip(cols, TYPES.items(), strict=True)}
 name = st.text_input("Dataset name", value="uploaded dataset", max_chars=80, key="data_name")
-
-if st.button("Validate", type="primary", disabled=not any(files.values()),
-             icon=":material/rule:"):
+# what was validated must be what is in the uploaders now: otherwise forget it
+chosen = tuple((r, f.file_id) for r, f in files.items() if f)
+if st.session_state.get("data_for") != chosen:
     old = st.session_state.pop("data_staged", None)
     if old is not None:
         old.cleanup()
+    st.session_state.pop("data_check", None)
+
+if st.button("Validate", type="primary", disabled=not any(files.values()),
+             icon=":material/rule:"):
+    uploaded = {r: f.name for r, f in files.items() if f}
     try:
         with st.status("Validating the new dataset...", expanded=True) as status:
             staged = workspace.stage({r: (f.name, f.getvalue()) for r, f in files.items() if f},
@@ -39,8 +44,13 @@ if st.button("Validate", type="primary", disabled=not any(files.values()),
                           state="complete" if check.ok else "error")
     except CoverageError as exc:
         st.error(str(exc), icon=":material/error:")
+        _ui.record("upload", outcome="refused", files=uploaded, reason=str(exc)[:500])
     else:
         st.session_state["data_check"] = check.problems
+        st.session_state["data_for"] = chosen
+        errors = int((check.problems["severity"] == "error").sum())
+        _ui.record("upload", outcome="validated" if check.ok else "refused", files=uploaded,
+                   errors=errors)
         if check.ok:
             st.session_state["data_staged"] = staged
         else:
@@ -69,4 +79,8 @@ if staged is not None:
             for key in ("data_staged", "data_check"):
                 st.session_state.pop(key, None)
             _ui.clear_data_caches()
-            st.success(f"'{name}' is now the active dataset for every screen.")
+            st.session_state["data_done"] = name
+            st.rerun()
+done = st.session_state.pop("data_done", None)
+if done:
+    st.success(f"'{done}' is now the active dataset for every screen.")

@@ -64,5 +64,6 @@ _ui.legend(what_if=True)
 shown = before if view == "Before" else after
 st_folium(_ui.map_of(shown, baseline=None if view == "Before" else before),
           key="what-if-map", height=560, use_container_width=True, returned_objects=[])
+st.caption("The export compares before and after and draws the after map, as above.")
 _ui.export_panel(after, baseline=before, key="what-if-export",
                  suspension_source=upload.name if upload is not None else None)

@@ -53,13 +53,14 @@ ids = (cov.dataset.stations["station_id"] if kind == "station"
        else cov.dataset.officers["officer_id"]).astype(str).tolist()
 chosen = c2.selectbox(f"Choose a {kind}", ids, index=None, key="cov_sa_id",
                       placeholder="none: no service area drawn")
-extra = []
+extra, areas = [], ()
 if chosen is not None:
     node, label = _ui.checked(layers.start_node, cov, **{f"{kind}_id": chosen})
     area = _ui.checked(layers.service_area, _ui.grid(), node, minutes=threshold)
-    extra.append(service_area_group(area.area, label=f"{label}: {threshold:g} min"))
+    areas = ((f"Service area of {label}: {threshold:g} min", area.area),)
+    extra.append(service_area_group(area.area, label=areas[0][0]))
     st.caption(f"{label}: {area.nodes_reached:,} road nodes reached within {threshold:g} min.")
 _ui.legend()
 st_folium(_ui.map_of(cov, extra=extra), key="coverage-map", height=560,
           use_container_width=True, returned_objects=[])
-_ui.export_panel(cov, key="coverage-export")
+_ui.export_panel(cov, key="coverage-export", areas=areas)

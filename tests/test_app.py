@@ -228,3 +228,27 @@ def test_single_sign_on_offered_when_configured(real_env) -> None:
     assert [b.label for b in at.button] == ["Sign in with your organisation"]
     assert not at.text_input  # no local password form
     assert not at.metric
+
+
+def test_demo_feed_moves_officers_and_stops_with_a_new_dataset(demo_env, monkeypatch) -> None:
+    import threading
+    import time
+
+    from pages import _ui
+
+    monkeypatch.setenv("SECCOV_DEMO_FEED", "1")
+    monkeypatch.setenv("SECCOV_REFRESH_S", "1")
+    at = _app()
+    _ok(at)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and "SIMULATED" not in " ".join(
+            c.value for c in at.caption):
+        time.sleep(1)
+        at.run()
+    assert "positions are SIMULATED" in " ".join(c.value for c in at.caption)
+    feeds = [t for t in threading.enumerate() if t.name == "seccov-simulated-feed"]
+    assert feeds
+    _ui.clear_data_caches()  # what activating an uploaded dataset does
+    for t in feeds:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in feeds)

@@ -11,6 +11,7 @@ except on CI (``CI=true``) where that is a failure. Run with ``-s`` to see the t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -22,6 +23,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from coverage import audit
+from coverage.store import open_store
 from tests.browser import (
     ROOT,
     Server,
@@ -418,5 +421,9 @@ def test_data_upload_lists_every_problem_and_keeps_the_dataset(tab: Tab, tmp_pat
         timeout=LOAD_TIMEOUT_MS)
     tab.page.locator('[data-testid="stDataFrame"]').wait_for(timeout=LOAD_TIMEOUT_MS)
     tab.screenshot("data-refused")
-    assert not (Path(tab.server.env["SECCOV_DATA_DIR"]) / "active.json").exists()
+    data = Path(tab.server.env["SECCOV_DATA_DIR"])
+    assert not (data / "active.json").exists()
+    with open_store(f"sqlite:///{data / 'seccov.db'}") as store:  # the refusal is audited
+        refused = [json.loads(e.detail) for e in audit.query(store, action="upload")]
+    assert {"outcome": "refused", "errors": 1, "files": {"officers": "officers.csv"}} in refused
     tab.assert_clean()

@@ -346,3 +346,32 @@ def test_cli_writes_html_and_fallback_png(inputs, tmp_path, capsys) -> None:
     assert "wrote" in captured.out
     with Image.open(tmp_path / "b.png") as img:
         assert img.size == (400, 300)
+
+
+def test_export_draws_what_the_screen_drew(inputs) -> None:
+    from coverage.export import legend_items
+    from coverage.layers import node_grid, service_area, start_node
+
+    ds = load_dataset(inputs["roads"], inputs["stations"], inputs["zones"], inputs["officers"])
+    base = analyse(ds, threshold_min=1.0)
+    after = suspend(base, ["A", "B"])  # Z2 (West) falls below target
+    node, label = start_node(after, station_id="S1")
+    area = service_area(node_grid(ds.network, cell_m=30.0), node, minutes=1.0).area
+    title = f"Service area of <i>{label}</i>"
+    brief = build_brief(after, baseline=base, areas=((title, area),), seed=1)
+    assert brief.marks_new_gaps
+    page = export_html(brief).decode("utf-8")
+    assert "<i>station S1</i>" not in page
+    assert "Service area of \\u0026lt;i\\u0026gt;station S1" in page
+    newly = set(after.table.loc[after.table["gap"], "zone_id"]) - set(
+        base.table.loc[base.table["gap"], "zone_id"])
+    assert newly == {"Z2"}
+    assert page.count('"change": "newly below target"') == len(newly)
+    labels = [text for _, text in legend_items(brief)]
+    assert title in labels
+    assert any("newly below target" in t for t in labels)
+    png = render_map(brief, width_px=400, height_px=300, renderer="matplotlib").png
+    assert colours(png) >= 5
+    plain = build_brief(base)  # nothing suspended: nothing to outline
+    assert not plain.marks_new_gaps
+    assert not any("newly" in t for _, t in legend_items(plain))
