@@ -13,7 +13,7 @@ with st.sidebar:
     if user.how == "demo":
         st.caption("Demo session (SECCOV_DEMO=1): no login, synthetic data.")
     else:
-        st.caption(f"Signed in as **{user.username}** ({user.role})")
+        st.caption(f"Signed in as **{_ui.md(user.username)}** ({user.role})")
         st.button("Sign out", on_click=_ui.sign_out)
 page = st.navigation(_ui.navigation_pages(user.role))
 _ui.resume_wanted_page(user.role)

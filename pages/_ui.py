@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable
@@ -127,23 +128,37 @@ def static_assets() -> str:
 
 # --- errors -----------------------------------------------------------------------------
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: object) -> str:
+    """``text`` with Markdown and HTML characters escaped, for any Streamlit text element.
+
+    Text from data files (ids, names) and messages quoting them must never become links,
+    images or markup on screen.
+    """
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
 def checked(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``fn``; show data warnings with ``st.warning`` and errors with ``st.error``.
 
     A :class:`coverage.CoverageError` (bad data, bad input) stops the page after showing
     the engine's message: never a traceback.
     """
+    failure: CoverageError | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
         try:
             result = fn(*args, **kwargs)
         except CoverageError as exc:
-            st.error(str(exc), icon=":material/error:")
-            st.stop()
-            raise  # unreachable: st.stop() raises
+            failure = exc
     for w in caught:
         if issubclass(w.category, DataWarning):
-            st.warning(str(w.message), icon=":material/warning:")
+            st.warning(md(w.message), icon=":material/warning:")
+    if failure is not None:
+        st.error(md(failure), icon=":material/error:")
+        st.stop()
     return result
 
 
@@ -219,7 +234,7 @@ def _sign_in_sso() -> Session:
     email = str(user.get("email") or "").strip().lower()
     role = accounts.role_of(store(), email) if email else None
     if role is None:
-        st.error(f"{email or 'This account'} has no role here; ask an admin to run "
+        st.error(f"{md(email) or 'This account'} has no role here; ask an admin to run "
                  "`python -m coverage users add EMAIL --sso --role viewer`.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
@@ -606,5 +621,5 @@ def _figure_help(label: str, cov: Coverage) -> str:
         "Zone nodes covered": "Share of all zone road nodes reached within their target.",
         "Officers short": "Sum over zones of officers missing to reach min_officers.",
         "Worst zone p90": f"Highest 90th-percentile response over zones: zone "
-                          f"{o.worst_zone or '-'}.",
+                          f"{md(o.worst_zone or '-')}.",
     }.get(label, "")

@@ -43,7 +43,7 @@ if st.button("Validate", type="primary", disabled=not any(files.values()),
                           "Refused: see the problems below",
                           state="complete" if check.ok else "error")
     except CoverageError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(_ui.md(exc), icon=":material/error:")
         _ui.record("upload", outcome="refused", files=uploaded, reason=str(exc)[:500])
     else:
         st.session_state["data_check"] = check.problems
@@ -73,7 +73,7 @@ if staged is not None:
         try:
             workspace.activate(_ui.store(), staged.files, name=name, user=session.username)
         except (CoverageError, OSError, ValueError) as exc:
-            st.error(f"Not activated: {exc}", icon=":material/error:")
+            st.error(f"Not activated: {_ui.md(exc)}", icon=":material/error:")
         else:
             staged.cleanup()
             for key in ("data_staged", "data_check"):
@@ -83,4 +83,4 @@ if staged is not None:
             st.rerun()
 done = st.session_state.pop("data_done", None)
 if done:
-    st.success(f"'{done}' is now the active dataset for every screen.")
+    st.success(f"'{_ui.md(done)}' is now the active dataset for every screen.")

@@ -20,9 +20,9 @@ def attempt(action, *args, done: str, **kwargs) -> None:
     try:
         action(store, *args, actor=session.username, **kwargs)
     except accounts.AccountError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(_ui.md(exc), icon=":material/error:")
     else:
-        st.toast(done)
+        st.toast(_ui.md(done))
         st.rerun()
 
 

@@ -36,7 +36,8 @@ picked = st.dataframe(
 rows = picked.selection.rows if picked is not None else []
 if rows:
     zone = table.iloc[rows[0]]
-    st.markdown(f"**Zone {zone['zone_id']}: {zone['name']}**", help="Selected in the table")
+    st.markdown(f"**Zone {_ui.md(zone['zone_id'])}: {_ui.md(zone['name'])}**",
+                help="Selected in the table")
     z1, z2, z3, z4 = st.columns(4)
     z1.metric("Status", zone["status"])
     z2.metric("Covered in time", f"{zone['covered_pct']:.0f}%")
@@ -59,7 +60,8 @@ if chosen is not None:
     area = _ui.checked(layers.service_area, _ui.grid(), node, minutes=threshold)
     areas = ((f"Service area of {label}: {threshold:g} min", area.area),)
     extra.append(service_area_group(area.area, label=areas[0][0]))
-    st.caption(f"{label}: {area.nodes_reached:,} road nodes reached within {threshold:g} min.")
+    st.caption(f"{_ui.md(label)}: {area.nodes_reached:,} road nodes reached within "
+               f"{threshold:g} min.")
 _ui.legend()
 st_folium(_ui.map_of(cov, extra=extra), key="coverage-map", height=560,
           use_container_width=True, returned_objects=[])

@@ -252,3 +252,35 @@ def test_demo_feed_moves_officers_and_stops_with_a_new_dataset(demo_env, monkeyp
     for t in feeds:
         t.join(timeout=10)
     assert not any(t.is_alive() for t in feeds)
+
+
+def test_text_from_files_cannot_become_markdown() -> None:
+    import re
+
+    from pages._ui import md
+
+    hostile = "![x](http://evil.example/p.png) <img src=x onerror=alert(1)> [a](b) :smile:"
+    escaped = md(hostile)
+    assert not re.search(r"(?<!\\)[!\[\]()<>:]", escaped)  # each one backslash-escaped
+    assert escaped.replace("\\", "") == hostile  # every character still shown
+
+
+def test_messages_quoting_data_are_escaped_on_screen() -> None:
+    def page() -> None:
+        import warnings
+
+        from coverage._errors import DataError, DataWarning
+        from pages import _ui
+
+        def load() -> None:
+            warnings.warn("officers.csv: unknown id '![x](http://evil.example/p.png)'",
+                          DataWarning, stacklevel=1)
+            raise DataError("zones.csv: row 2: name '<img src=x onerror=alert(1)>' too long")
+
+        _ui.checked(load)
+
+    at = AppTest.from_function(page, default_timeout=30).run()
+    assert not at.exception
+    assert at.warning[0].value == ("officers\\.csv\\: unknown id '\\!\\[x\\]\\(http\\://evil"
+                                   "\\.example/p\\.png\\)'")
+    assert "\\<img src=x onerror=alert\\(1\\)\\>" in at.error[0].value
