@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -31,7 +32,7 @@ from coverage.briefing import DEFAULT_TITLE, Brief, build_brief, extent
 from coverage.dataset import Dataset, load_dataset
 from coverage.export import export_html, export_pdf, pdf_map, render_map
 from coverage.layers import NodeGrid, node_grid
-from coverage.live import LiveCoverage, latest_positions, live_coverage
+from coverage.live import LIVE_COLUMNS, LiveCoverage, latest_positions, live_coverage
 from coverage.mapview import (
     BAND_COLORS,
     GAP_COLOR,
@@ -110,12 +111,25 @@ def store_url() -> str:
 
 
 @st.cache_resource
-def store() -> Store:
-    """The store (shared connection, thread-safe), migrated on first use."""
+def _open_store() -> Store:
     s = open_store(store_url())
     if demo_mode():
         accounts.ensure_demo_accounts(s)
     return s
+
+
+def store() -> Store:
+    """The store (shared connection, thread-safe), migrated on first use.
+
+    If it cannot be opened the page shows why (``st.error``) and stops; the next run
+    tries again.
+    """
+    return checked(_open_store)
+
+
+def reset_store() -> None:
+    """Forget the open store (tests; a changed ``SECCOV_DB``)."""
+    _open_store.clear()
 
 
 @st.cache_resource
@@ -452,9 +466,15 @@ def live(*, include_stale: bool = False,
          threshold_min: float = settings.DEFAULT_THRESHOLD_MIN) -> LiveCoverage:
     """Coverage with the store's latest positions merged in (fresh read on every call)."""
     base = coverage(threshold_min)
-    if demo_feed_enabled() and data_is_demo():
-        _demo_feed(_key(current_files()))
-    positions = checked(latest_positions, store(), stale_after_s=stale_after_s())
+    try:
+        db = _open_store()
+        if demo_feed_enabled() and data_is_demo():
+            _demo_feed(_key(current_files()))
+        positions = latest_positions(db, stale_after_s=stale_after_s())
+    except CoverageError as exc:  # the store is down: keep the map, on roster positions
+        st.warning(f"Live positions unavailable, showing roster positions: {md(exc)}",
+                   icon=":material/cloud_off:")
+        positions = pd.DataFrame({c: [] for c in LIVE_COLUMNS})
     return checked(live_coverage, base, positions, include_stale=include_stale)
 
 

@@ -21,9 +21,9 @@ def admin_app(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[AppTest]:
     monkeypatch.delenv("SECCOV_DEMO_ROLE", raising=False)  # admin
     monkeypatch.delenv("SECCOV_CACHE_DIR")
     monkeypatch.chdir(ROOT)
-    _ui.store.clear()
+    _ui.reset_store()
     yield AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    _ui.store.clear()
+    _ui.reset_store()
 
 
 def _page(at: AppTest, name: str) -> AppTest:
@@ -79,11 +79,11 @@ def test_admin_page_rechecks_the_role(monkeypatch: pytest.MonkeyPatch, tmp_path)
 
     monkeypatch.setenv("SECCOV_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(ROOT)
-    _ui.store.clear()
+    _ui.reset_store()
     at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
     at.session_state[_ui.USER_KEY] = _ui.Session("someone", "viewer", "password")
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == ["You are not allowed to open this page."]
     assert not at.title  # stopped before the page drew anything
-    _ui.store.clear()
+    _ui.reset_store()

@@ -23,7 +23,7 @@ APP = str(ROOT / "app.py")
 def _fresh_caches() -> None:
     from pages import _ui
 
-    _ui.store.clear()
+    _ui.reset_store()
 
 
 @pytest.fixture
@@ -284,3 +284,12 @@ def test_messages_quoting_data_are_escaped_on_screen() -> None:
     assert at.warning[0].value == ("officers\\.csv\\: unknown id '\\!\\[x\\]\\(http\\://evil"
                                    "\\.example/p\\.png\\)'")
     assert "\\<img src=x onerror=alert\\(1\\)\\>" in at.error[0].value
+
+
+def test_live_map_survives_a_store_that_cannot_open(demo_env, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SECCOV_DB", f"sqlite:///{tmp_path}/no/such/folder/live.db")
+    at = _app()
+    assert not at.exception
+    assert _metrics(at)["Available units"] == "310"  # roster positions
+    assert any("Live positions unavailable" in w.value and "does not exist" in w.value
+               for w in at.warning)
