@@ -160,6 +160,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = _redact(url)
+        self._dsn = url
         self._lock = threading.RLock()
         scheme = urlsplit(url).scheme
         try:
@@ -209,6 +210,16 @@ class Store:
 
         return (psycopg.Error,)
 
+    def _revive(self) -> None:
+        """Reconnect a PostgreSQL connection the server closed (restart, idle timeout).
+
+        The statement that met the closed connection failed with StoreError; the next
+        one reconnects here. SQLite files need no reconnection.
+        """
+        if self.dialect == "postgresql" and self._conn.closed:
+            logger.warning("%s: connection closed; reconnecting", self.url)
+            self._conn = self._connect_postgresql(self._dsn)
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
@@ -228,6 +239,7 @@ class Store:
         writers queue instead of failing half-way.
         """
         with self._lock:
+            self._revive()
             try:
                 if self.dialect == "sqlite":
                     cur = self._conn.cursor()
@@ -248,6 +260,7 @@ class Store:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one read-only query (``?`` placeholders) on a consistent snapshot."""
         with self._lock:
+            self._revive()
             try:
                 cur = self._conn.cursor()
                 try:

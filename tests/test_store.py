@@ -190,3 +190,15 @@ def test_sqlite_file_is_consistent_after_writes(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT COUNT(*) FROM latest_positions").fetchone() == (100,)
     conn.close()
+
+
+def test_postgresql_connection_is_reopened_after_the_server_drops_it(tmp_path: Path) -> None:
+    url = pg.backend_url("postgresql", tmp_path)
+    with open_store(url) as s, open_store(url) as admin:
+        pid = s.query("SELECT pg_backend_pid()")[0][0]
+        admin.query("SELECT pg_terminate_backend(?)", (pid,))
+        with pytest.raises(StoreError):  # the statement that meets the dropped connection
+            s.query("SELECT 1")
+        assert s.query("SELECT 1") == [(1,)]  # the next one reconnects
+        run = s.begin_ingest("after", "csv", "feed")
+        assert s.write_batch(run, [pos("A", 1)], []).accepted == 1
