@@ -120,7 +120,8 @@ def static_map_png(
         else:
             colors = [STATUS_STYLE.get(s, {}).get("color", "#000000") for s in off["status"]]
             ax.scatter(off.geometry.x, off.geometry.y, s=9, c=colors, zorder=3)
-    ax.legend(handles=[Patch(facecolor=c, edgecolor="#24292f", label=label)
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="#24292f",
+                             label=font_safe(label).replace("$", r"\$"))  # no mathtext
                        for c, label in legend],
               loc="lower left", fontsize=7, framealpha=0.9, bbox_to_anchor=(0.005, 0.04))
     fig.text(0.5, 0.99, font_safe(brief.handling), va="top", parse_math=False, **_MARKING)

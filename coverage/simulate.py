@@ -226,13 +226,27 @@ def simulate_feed(store: Store, net: RoadNetwork, officers: gpd.GeoDataFrame, *,
                             first + timedelta(seconds=max(steps - 1, 0) * interval_s), result)
 
 
+@dataclass(frozen=True)
+class Background:
+    """A feed running in a daemon thread: set ``stop`` to end it; ``alive`` until it ends."""
+
+    thread: threading.Thread
+    stop: threading.Event
+
+    @property
+    def alive(self) -> bool:
+        """True while the thread runs (it ends when stopped, finished or failed)."""
+        return self.thread.is_alive()
+
+
 def run_in_background(store: Store, net: RoadNetwork, officers: gpd.GeoDataFrame, *,
                       interval_s: float = 5.0, hours: float = 24.0,
-                      seed: int = 0) -> threading.Event:
-    """Start a daemon thread feeding simulated positions in real time; return its stop event.
+                      seed: int = 0) -> Background:
+    """Start a daemon thread feeding simulated positions in real time; return its handle.
 
     For the demo's live map: the same reports as ``simulate-feed --realtime``, written as
-    ``source='simulated'``. Set the returned event to stop it. Errors are logged, not raised.
+    ``source='simulated'``. Errors (a store that went away) end the thread and are logged,
+    not raised; the caller may start another (see :attr:`Background.alive`).
     """
     stop = threading.Event()
 
@@ -243,7 +257,8 @@ def run_in_background(store: Store, net: RoadNetwork, officers: gpd.GeoDataFrame
         except Exception:  # a background feed must never take the app down
             logger.exception("simulated feed stopped")
 
-    threading.Thread(target=run, name="seccov-simulated-feed", daemon=True).start()
+    thread = threading.Thread(target=run, name="seccov-simulated-feed", daemon=True)
+    thread.start()
     logger.info("simulated feed: %d officers every %g s", int((officers["status"]
                                                                == "on_duty").sum()), interval_s)
-    return stop
+    return Background(thread, stop)

@@ -258,18 +258,26 @@ class Store:
                 raise StoreError(msg) from exc
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Run one read-only query (``?`` placeholders) on a consistent snapshot."""
+        """Run one read-only query (``?`` placeholders) on a consistent snapshot.
+
+        A read that meets a PostgreSQL connection the server dropped is retried once on a
+        new connection (reads change nothing, so this is safe; writes are not retried).
+        """
         with self._lock:
-            self._revive()
-            try:
-                cur = self._conn.cursor()
+            for attempt in (1, 2):
+                self._revive()
                 try:
-                    return Tx(cur, self.dialect).all(sql, params)
-                finally:
-                    cur.close()
-            except self._errors() as exc:
-                msg = f"{self.url}: {str(exc).strip()}"
-                raise StoreError(msg) from exc
+                    cur = self._conn.cursor()
+                    try:
+                        return Tx(cur, self.dialect).all(sql, params)
+                    finally:
+                        cur.close()
+                except self._errors() as exc:
+                    if attempt == 1 and self.dialect == "postgresql" and self._conn.closed:
+                        continue
+                    msg = f"{self.url}: {str(exc).strip()}"
+                    raise StoreError(msg) from exc
+            raise AssertionError  # unreachable: the second attempt returns or raises
 
     def migrate(self) -> int:
         """Apply the pending migrations in order, in one transaction; return the version."""

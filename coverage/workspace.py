@@ -130,25 +130,25 @@ def _from_zip(role: str, saved: Path) -> Path:
     """Check and unpack an uploaded zip; return the file the loaders should read.
 
     The archive is checked first (``..`` paths, links, bombs, sizes: UploadError). One
-    Shapefile is kept zipped (repacked flat when it sits in a folder: GDAL reads a zipped
+    Shapefile is kept zipped, repacked flat under a plain name (GDAL reads a zipped
     Shapefile only at the root); otherwise the archive must hold exactly one file of a
-    type ``role`` accepts (e.g. a zipped officers.csv), which is used.
+    type ``role`` accepts (e.g. a zipped officers.csv), which is used under a plain name.
     """
     unpacked = extract_zip(saved, name=saved.name, dest=saved.parent)
     members = [p for p in unpacked.paths
                if "__MACOSX" not in p.parts and not p.name.startswith(".")]
     shapefiles = [p for p in members if p.suffix.lower() == ".shp"]
-    if len(shapefiles) == 1:
+    if len(shapefiles) == 1:  # repacked flat, with plain names (GDAL reads the root only)
         shp = shapefiles[0]
-        if shp.parent != unpacked.root:
-            parts = sorted(p for p in shp.parent.iterdir()
-                           if p.is_file() and p.stem.lower() == shp.stem.lower())
-            flat = saved.with_name(saved.name + ".part")
-            with zipfile.ZipFile(flat, "w", compression=zipfile.ZIP_DEFLATED) as out:
-                for p in parts:
-                    out.writestr(zipfile.ZipInfo(p.name, date_time=_FIXED_TIME),
-                                 p.read_bytes())
-            flat.replace(saved)
+        parts = sorted(p for p in shp.parent.iterdir()
+                       if p.is_file() and p.stem.lower() == shp.stem.lower())
+        stem = Path(safe_name(shp.name)).stem
+        flat = saved.with_name(saved.name + ".part")
+        with zipfile.ZipFile(flat, "w", compression=zipfile.ZIP_DEFLATED) as out:
+            for p in parts:
+                out.writestr(zipfile.ZipInfo(stem + p.suffix.lower(), date_time=_FIXED_TIME),
+                             p.read_bytes())
+        flat.replace(saved)
         unpacked.cleanup()
         return saved
     found = shapefiles or [p for p in members if p.name.lower().endswith(ZIP_MEMBERS[role])]
@@ -160,7 +160,10 @@ def _from_zip(role: str, saved: Path) -> Path:
                f"one {role} file ({', '.join(ZIP_MEMBERS[role])}) or one Shapefile")
         raise UploadError(msg)
     saved.unlink()
-    return found[0]  # inside the staging folder, removed with it
+    plain = saved.with_name(safe_name(found[0].name))  # member names are untrusted text
+    found[0].replace(plain)
+    unpacked.cleanup()
+    return plain
 
 
 @dataclass(frozen=True)

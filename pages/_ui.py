@@ -45,7 +45,7 @@ from coverage.mapview import (
 from coverage.mapview import (
     base_map as base_map_of,
 )
-from coverage.simulate import run_in_background
+from coverage.simulate import Background, run_in_background
 from coverage.store import Store, open_store
 
 T = TypeVar("T")
@@ -142,16 +142,20 @@ def static_assets() -> str:
 
 # --- errors -----------------------------------------------------------------------------
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-=.!|<>~$:])")
 
 
 def md(text: object) -> str:
     """``text`` with Markdown and HTML characters escaped, for any Streamlit text element.
 
     Text from data files (ids, names) and messages quoting them must never become links,
-    images or markup on screen.
+    images, icons, headings or code on screen. Each line keeps its words (runs of spaces
+    become one); lines are joined with hard line breaks; a zero-width space after every
+    colon keeps ``:icon:`` shortcodes from matching.
     """
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    lines = (" ".join(line.split()) for line in str(text).splitlines())
+    escaped = (_MARKDOWN.sub(r"\\\1", line).replace(":", ":\u200b") for line in lines)
+    return "  \n".join(line for line in escaped if line)
 
 
 def checked(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -217,7 +221,8 @@ def sign_in() -> Session:
         st.session_state[USER_KEY] = Session(f"demo-{role}", role, "demo")
         return st.session_state[USER_KEY]
     current = session()
-    if current is not None and accounts.role_of(store(), current.username) == current.role:
+    if current is not None and checked(accounts.role_of, store(),
+                                       current.username) == current.role:
         return current
     st.session_state.pop(USER_KEY, None)
     if _oidc_configured():
@@ -246,13 +251,13 @@ def _sign_in_sso() -> Session:
     if user is None or not user.get("is_logged_in"):
         _gate(_sso_form)
     email = str(user.get("email") or "").strip().lower()
-    role = accounts.role_of(store(), email) if email else None
+    role = checked(accounts.role_of, store(), email) if email else None
     if role is None:
         st.error(f"{md(email) or 'This account'} has no role here; ask an admin to run "
                  "`python -m coverage users add EMAIL --sso --role viewer`.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
-    audit.record(store(), "login", user=email, detail={"via": "sso"})
+    checked(audit.record, store(), "login", user=email, detail={"via": "sso"})
     st.session_state[USER_KEY] = Session(email, str(role), "sso")
     return st.session_state[USER_KEY]
 
@@ -264,7 +269,7 @@ def _password_form() -> None:
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        result = accounts.authenticate(store(), name, password)
+        result = checked(accounts.authenticate, store(), name, password)
         if result.ok and result.user is not None:
             st.session_state[USER_KEY] = Session(result.user.username, result.user.role,
                                                  "password")
@@ -281,7 +286,7 @@ def sign_out() -> None:
     """Forget the session (audited); with single sign-on, also sign out of the provider."""
     current = session()
     if current is not None:
-        audit.record(store(), "logout", user=current.username)
+        checked(audit.record, store(), "logout", user=current.username)
     st.session_state.pop(USER_KEY, None)
     if current is not None and current.how == "sso":
         st.logout()
@@ -327,8 +332,8 @@ def require(page: str) -> Session:
 def record(action: str, **detail: Any) -> None:
     """Append an audit entry for the signed-in user."""
     current = session()
-    audit.record(store(), action, user=None if current is None else current.username,
-                 detail=detail)
+    checked(audit.record, store(), action,
+            user=None if current is None else current.username, detail=detail)
 
 
 def page_header(title: str, page: str) -> Session:
@@ -385,9 +390,14 @@ def _dataset(key: tuple[tuple[str, str], ...]) -> Dataset:
         if key not in loaded.by_key:
             with st.status("Loading the district: road network, stations, zones, "
                            "officers...", expanded=True) as status:
-                loaded.by_key[key] = checked(load_dataset, **dict(key), progress=st.write)
+                loaded.by_key[key] = checked(load_dataset, **dict(key), progress=say)
                 status.update(label="District loaded", state="complete", expanded=False)
         return loaded.by_key[key]
+
+
+def say(message: str) -> None:
+    """A progress line in the current ``st.status`` box (escaped: it may quote file names)."""
+    st.write(md(message))
 
 
 def dataset() -> Dataset:
@@ -433,10 +443,10 @@ def demo_feed_enabled() -> bool:
 
 @dataclass
 class _Feeds:
-    """The running demo feeds of this process, by dataset: their stop events."""
+    """The demo feeds of this process, by dataset."""
 
     lock: threading.Lock
-    stops: dict[tuple[tuple[str, str], ...], threading.Event]
+    running: dict[tuple[tuple[str, str], ...], Background]
 
 
 @st.cache_resource
@@ -445,21 +455,25 @@ def _demo_feeds() -> _Feeds:
 
 
 def _demo_feed(key: tuple[tuple[str, str], ...]) -> None:
+    """Keep the demo's simulated feed running (restarted if it ended, e.g. a store error)."""
     ds = _dataset(key)
     feeds = _demo_feeds()
     with feeds.lock:
-        if key not in feeds.stops:
-            feeds.stops[key] = run_in_background(store(), ds.network, ds.officers,
-                                                 interval_s=refresh_s())
+        if _key(current_files()) != key:  # a real dataset was activated meanwhile
+            return
+        feed = feeds.running.get(key)
+        if feed is None or not feed.alive:
+            feeds.running[key] = run_in_background(_open_store(), ds.network, ds.officers,
+                                                   interval_s=refresh_s())
 
 
 def stop_demo_feeds() -> None:
     """Stop every simulated demo feed of this process (a real dataset became active)."""
     feeds = _demo_feeds()
     with feeds.lock:
-        for stop in feeds.stops.values():
-            stop.set()
-        feeds.stops.clear()
+        for feed in feeds.running.values():
+            feed.stop.set()
+        feeds.running.clear()
 
 
 def live(*, include_stale: bool = False,

@@ -10,7 +10,8 @@ from pages import _ui
 
 session = _ui.page_header("Data upload", "data")
 current = _ui.current_files()
-st.markdown("**Active dataset:** " + ", ".join(f"{r} `{p.name}`" for r, p in current.items()))
+st.markdown("**Active dataset:** " + ", ".join(f"{r} {_ui.md(p.name)}"
+                                              for r, p in current.items()))
 st.caption("Upload any of the four files; the others stay as they are. Nothing changes until "
            "the new set validates and you activate it. Columns and formats: the project's "
            "data contract (README, Inputs). A zip may hold one Shapefile or one file.")
@@ -38,7 +39,7 @@ if st.button("Validate", type="primary", disabled=not any(files.values()),
         with st.status("Validating the new dataset...", expanded=True) as status:
             staged = workspace.stage({r: (f.name, f.getvalue()) for r, f in files.items() if f},
                                      base=current)
-            check = workspace.validate(staged.files, progress=st.write)
+            check = workspace.validate(staged.files, progress=_ui.say)
             status.update(label="Valid: ready to activate" if check.ok else
                           "Refused: see the problems below",
                           state="complete" if check.ok else "error")

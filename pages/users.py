@@ -9,7 +9,7 @@ from pages import _ui
 
 session = _ui.page_header("Users", "users")
 store = _ui.store()
-users = accounts.list_users(store)
+users = _ui.checked(accounts.list_users, store)
 st.dataframe([{"user": u.username, "role": u.role, "pages": ", ".join(accounts.pages_for(u.role)),
                "demo": u.demo, "created": u.created_at, "updated": u.updated_at}
               for u in users], hide_index=True, width="stretch", key="users_table")

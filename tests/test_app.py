@@ -259,10 +259,13 @@ def test_text_from_files_cannot_become_markdown() -> None:
 
     from pages._ui import md
 
-    hostile = "![x](http://evil.example/p.png) <img src=x onerror=alert(1)> [a](b) :smile:"
+    hostile = ("![x](http://evil.example/p.png) <img src=x onerror=alert(1)> [a](b) "
+               ":smile: :material/home:")
     escaped = md(hostile)
     assert not re.search(r"(?<!\\)[!\[\]()<>:]", escaped)  # each one backslash-escaped
-    assert escaped.replace("\\", "") == hostile  # every character still shown
+    assert ":\u200bmaterial" in escaped  # no icon shortcode can match
+    assert escaped.replace("\\", "").replace("\u200b", "") == hostile  # all still shown
+    assert md("Old town\n===\n    indented") == "Old town  \n\\=\\=\\=  \nindented"
 
 
 def test_messages_quoting_data_are_escaped_on_screen() -> None:
@@ -281,9 +284,9 @@ def test_messages_quoting_data_are_escaped_on_screen() -> None:
 
     at = AppTest.from_function(page, default_timeout=30).run()
     assert not at.exception
-    assert at.warning[0].value == ("officers\\.csv\\: unknown id '\\!\\[x\\]\\(http\\://evil"
-                                   "\\.example/p\\.png\\)'")
-    assert "\\<img src=x onerror=alert\\(1\\)\\>" in at.error[0].value
+    assert at.warning[0].value == ("officers\\.csv\\:\u200b unknown id '\\!\\[x\\]\\(http"
+                                   "\\:\u200b//evil\\.example/p\\.png\\)'")
+    assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in at.error[0].value
 
 
 def test_live_map_survives_a_store_that_cannot_open(demo_env, monkeypatch, tmp_path) -> None:
@@ -293,3 +296,35 @@ def test_live_map_survives_a_store_that_cannot_open(demo_env, monkeypatch, tmp_p
     assert _metrics(at)["Available units"] == "310"  # roster positions
     assert any("Live positions unavailable" in w.value and "does not exist" in w.value
                for w in at.warning)
+
+
+def test_sign_in_shows_an_error_when_the_store_is_down(real_env, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SECCOV_DB", f"sqlite:///{tmp_path}/no/such/folder/s.db")
+    at = _sign_in(_app(), "ops-planner", real_env)
+    assert not at.exception
+    assert any("does not exist" in e.value for e in at.error)
+    assert not at.metric
+
+
+def test_a_demo_feed_that_died_is_started_again(demo_env, monkeypatch) -> None:
+    import time
+
+    from pages import _ui
+
+    monkeypatch.setenv("SECCOV_DEMO_FEED", "1")
+    at = _app()
+    _ok(at)
+    running = list(_ui._demo_feeds().running.values())
+    assert len(running) == 1
+    running[0].stop.set()  # as if the store had failed under it
+    running[0].thread.join(timeout=10)
+    assert not running[0].alive
+    at.run()
+    _ok(at)
+    again = list(_ui._demo_feeds().running.values())
+    assert len(again) == 1
+    assert again[0] is not running[0]
+    assert again[0].alive
+    _ui.stop_demo_feeds()
+    again[0].thread.join(timeout=10)
+    time.sleep(0)

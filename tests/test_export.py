@@ -372,6 +372,9 @@ def test_export_draws_what_the_screen_drew(inputs) -> None:
     assert any("newly below target" in t for t in labels)
     png = render_map(brief, width_px=400, height_px=300, renderer="matplotlib").png
     assert colours(png) >= 5
+    odd = build_brief(after, baseline=base, areas=(("cost $5 and $x^{$", area),), seed=1)
+    assert colours(render_map(odd, width_px=400, height_px=300,
+                              renderer="matplotlib").png) >= 5  # no mathtext, no crash
     plain = build_brief(base)  # nothing suspended: nothing to outline
     assert not plain.marks_new_gaps
     assert not any("newly" in t for _, t in legend_items(plain))

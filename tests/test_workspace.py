@@ -171,3 +171,22 @@ def test_officers_are_not_blamed_for_broken_stations(data_dir, tiny_inputs) -> N
     check = validate(staged.files)
     assert not check.ok
     assert set(check.problems["file"]) == {"stations.geojson"}
+
+
+def test_names_inside_a_zip_become_plain_file_names(data_dir, tiny_inputs, tmp_path) -> None:
+    import geopandas as gpd
+
+    officers = tiny_inputs["officers"].read_bytes()
+    staged = stage({"officers": ("o.zip", _zip({"o`[x](http:evil.example)`.csv": officers}))},
+                   base=_base(tiny_inputs))
+    name = staged.files["officers"].name
+    assert name.endswith(".csv")
+    assert not set(name) & set("`[]():")
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    gpd.read_file(tiny_inputs["stations"]).to_file(shp / "st.shp")
+    members = {f"[click](http:evil.example){p.suffix}": p.read_bytes() for p in shp.iterdir()}
+    staged = stage({"stations": ("stations.zip", _zip(members))}, base=_base(tiny_inputs))
+    with zipfile.ZipFile(staged.files["stations"]) as z:
+        assert all(not set(n) & set("[]():") for n in z.namelist())
+    assert validate(staged.files).ok
