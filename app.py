@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _ui
+from ui import auth, feedback
 
 st.set_page_config(page_title="Security coverage", page_icon=":police_car:", layout="wide")
 
-user = _ui.sign_in()
+user = auth.sign_in()
 with st.sidebar:
     if user.how == "demo":
         st.caption("Demo session (SECCOV_DEMO=1): no login, synthetic data.")
     else:
-        st.caption(f"Signed in as **{_ui.md(user.username)}** ({user.role})")
-        st.button("Sign out", on_click=_ui.sign_out)
-page = st.navigation(_ui.navigation_pages(user.role))
-_ui.resume_wanted_page(user.role)
+        st.caption(f"Signed in as **{feedback.md(user.username)}** ({user.role})")
+        st.button("Sign out", on_click=auth.sign_out)
+page = st.navigation(auth.navigation_pages(user.role))
+auth.resume_wanted_page(user.role)
 page.run()

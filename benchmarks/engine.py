@@ -1,6 +1,6 @@
 """Benchmark of the travel-time engine against plain networkx on a synthetic road grid.
 
-Builds a road-like :class:`~coverage.network.RoadNetwork` straight from numpy arrays (a
+Builds a road-like :class:`~coverage.data.network.RoadNetwork` straight from numpy arrays (a
 jittered square grid around Peshawar with one-way streets, deleted segments and faster
 arterials), then times in one run:
 
@@ -33,8 +33,8 @@ import numpy as np
 import scipy
 
 from coverage import settings
-from coverage.network import FloatArray, IntArray, RoadNetwork, great_circle_m
-from coverage.traveltime import TravelTimes, travel_times, without_units
+from coverage.data.network import FloatArray, IntArray, RoadNetwork, great_circle_m
+from coverage.engine.traveltime import TravelTimes, travel_times, without_units
 
 logger = logging.getLogger("benchmarks.engine")
 

@@ -19,8 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from coverage.feed import ingest_file
-from coverage.store import open_store
+from coverage.ops.feed import ingest_file
+from coverage.ops.store import open_store
 
 TARGET_PER_S = 5_000
 

@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from coverage.live import latest_positions
-from coverage.store import open_store
+from coverage.ops.positions import latest_positions
+from coverage.ops.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -3,8 +3,9 @@
 Builds a roster of ``--officers`` officers on the demo district (the demo's officers,
 repeated and moved to random road nodes; SYNTHETIC), stores one live position each in a
 fresh SQLite store, then times what the live map's fragment does on every refresh: read the
-latest positions, merge them and re-run coverage (``coverage.live.live_coverage``), build the
-changing layers and turn them into the Leaflet script streamlit-folium sends to the browser.
+latest positions, merge them and re-run coverage
+(``coverage.ops.positions.live_coverage``), build the changing layers and turn them into
+the Leaflet script streamlit-folium sends to the browser.
 Then it opens the same map as one offline HTML page in Debian's Chromium and times until
 Leaflet has drawn it, and the frame rate while panning. Prints one JSON line.
 
@@ -26,21 +27,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage.analysis import analyse
-from coverage.assets import offline_html
-from coverage.dataset import load_dataset
-from coverage.live import latest_positions, live_coverage
-from coverage.mapview import (
+from coverage.briefing.assets import offline_html
+from coverage.briefing.mapview import (
     base_map,
     coverage_map,
     officers_group,
     officers_layer,
     zones_group,
 )
-from coverage.store import Position, open_store, to_us
+from coverage.data.dataset import load_dataset
+from coverage.data.demo import DEMO_DIR
+from coverage.engine.analysis import analyse
+from coverage.ops.positions import latest_positions, live_coverage
+from coverage.ops.store import Position, open_store, to_us
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "geodata" / "peshawar"
+DEMO = DEMO_DIR
 
 
 def roster(ds, n: int) -> gpd.GeoDataFrame:
@@ -113,7 +115,7 @@ def browser_figures(page: str) -> dict[str, object]:
     """Time Chromium from opening the offline map until drawn, and the panning frame rate."""
     from playwright.sync_api import sync_playwright
 
-    from coverage.export import CHROMIUM_PATH
+    from coverage.briefing.export import CHROMIUM_PATH
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         path = Path(tmp) / "map.html"

@@ -30,9 +30,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from coverage.data.demo import DEMO_DIR
+
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "geodata" / "peshawar"
+DEMO = DEMO_DIR
 logger = logging.getLogger("planning")
 
 
@@ -58,11 +60,11 @@ def check_backfill(bf: Any, name: str) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Load the demo, time the planning calls, check them; return the JSON record."""
     from coverage import analyse, load_dataset
-    from coverage.backfill import backfill
-    from coverage.criticality import criticality
-    from coverage.loaders import read_suspension
-    from coverage.objective import demand, objective
-    from coverage.sweep import evaluate, random_suspensions, run_sweep, sweep_model
+    from coverage.data.loaders import read_suspension
+    from coverage.planning.backfill import backfill
+    from coverage.planning.criticality import criticality
+    from coverage.planning.objective import demand, objective
+    from coverage.planning.sweep import evaluate, random_suspensions, run_sweep, sweep_model
 
     start = time.perf_counter()
     ds = load_dataset(DEMO / "roads.osm.pbf", DEMO / "stations.geojson",

@@ -10,12 +10,12 @@ The import name is ``coverage`` (not coverage.py). Typical use::
 
 from __future__ import annotations
 
-from coverage._errors import CoverageError, CoverageWarning, DataError, DataWarning, GraphError
-from coverage.analysis import Coverage, analyse, suspend
-from coverage.dataset import Dataset, load_dataset
-from coverage.network import RoadNetwork, open_roads
-from coverage.report import report_dict, report_table
-from coverage.traveltime import TravelTimes, travel_times, with_units, without_units
+from coverage.data.dataset import Dataset, load_dataset
+from coverage.data.network import RoadNetwork, open_roads
+from coverage.engine.analysis import Coverage, analyse, suspend
+from coverage.engine.report import report_dict, report_table
+from coverage.engine.traveltime import TravelTimes, travel_times, with_units, without_units
+from coverage.errors import CoverageError, CoverageWarning, DataError, DataWarning, GraphError
 
 __all__ = [
     "Coverage",

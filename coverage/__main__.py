@@ -1,5 +1,5 @@
 """Run the command line: ``python -m coverage``."""
 
-from coverage.cli import main
+from coverage.cli.main import main
 
 raise SystemExit(main())

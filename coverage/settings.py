@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from types import MappingProxyType
@@ -143,3 +144,72 @@ UPLOAD_RATIO_MIN_BYTES: Final[int] = 1024 * 1024
 #: PNG map and the HTML map; see docs/exports.md). Set it to your force's own classification
 #: line; exports never leave it out.
 HANDLING_MARKING: Final[str] = "RESTRICTED — POLICE OPERATIONAL USE ONLY"
+
+
+# --- The environment (SECCOV_*): read here and nowhere else ------------------------------
+
+#: Local time zone for times printed on screen, in orders and in briefings.
+LOCAL_TZ: Final[str] = "Asia/Karachi"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_float(name: str, default: float, low: float) -> float:
+    """A number from the environment; a missing, unreadable or too-small value gives ``default``."""
+    try:
+        value = float(_env(name) or default)
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value >= low else default
+
+
+def demo_mode() -> bool:
+    """True when ``SECCOV_DEMO`` is 1/true/yes: the synthetic demo district, clearly labelled."""
+    return _env("SECCOV_DEMO").lower() in {"1", "true", "yes"}
+
+
+def demo_role() -> str:
+    """Role of the demo session (``SECCOV_DEMO_ROLE``, default ``admin``)."""
+    return _env("SECCOV_DEMO_ROLE", "admin").lower() or "admin"
+
+
+def demo_feed_enabled() -> bool:
+    """Whether demo mode runs the simulated feed (``SECCOV_DEMO_FEED``, default on)."""
+    return demo_mode() and _env("SECCOV_DEMO_FEED", "1") != "0"
+
+
+def refresh_s() -> float:
+    """Seconds between live-map refreshes (``SECCOV_REFRESH_S``, default 5, at least 1)."""
+    return _env_float("SECCOV_REFRESH_S", 5.0, 1.0)
+
+
+def stale_after_s() -> float:
+    """Age after which a live position is stale (``SECCOV_STALE_S``, default STALE_AFTER_S)."""
+    return _env_float("SECCOV_STALE_S", STALE_AFTER_S, 1.0)
+
+
+def db_url() -> str | None:
+    """The store URL from ``SECCOV_DB``, or None when unset."""
+    return _env("SECCOV_DB") or None
+
+
+def tiles_url() -> str:
+    """Basemap tile template (``SECCOV_TILES_URL``); empty: no basemap, roads from the graph."""
+    return _env("SECCOV_TILES_URL")
+
+
+def chromium_path(default: str) -> str:
+    """The browser for PNG exports (``SECCOV_CHROMIUM``, else ``default``)."""
+    return _env("SECCOV_CHROMIUM") or default
+
+
+def png_renderer() -> str:
+    """PNG renderer choice (``SECCOV_PNG_RENDERER``: auto, chromium or matplotlib)."""
+    return _env("SECCOV_PNG_RENDERER", "auto") or "auto"
+
+
+def local_tz() -> str:
+    """Time zone for local times (``SECCOV_TZ``, default Asia/Karachi)."""
+    return _env("SECCOV_TZ") or LOCAL_TZ

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from coverage import audit
-from pages import _ui
+from coverage.ops import audit
+from ui import auth, feedback, state
 
-_ui.page_header("Audit log", "audit")
+auth.page_header("Audit log", "audit")
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 user = c1.text_input("User", key="al_user").strip().lower() or None
 action = c2.selectbox("Action", ["any", *audit.ACTIONS], key="al_action")
@@ -20,7 +20,7 @@ since = until = None
 if isinstance(days, tuple) and len(days) == 2:
     since = datetime.combine(days[0], time(), tzinfo=UTC)
     until = datetime.combine(days[1] + timedelta(days=1), time(), tzinfo=UTC)
-entries = _ui.checked(audit.query, _ui.store(), user=user,
+entries = feedback.checked(audit.query, state.store(), user=user,
                       action=None if action == "any" else action, since=since, until=until,
                       limit=int(limit))
 frame = audit.entries_frame(entries)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage import workspace
-from coverage._errors import CoverageError
-from pages import _ui
+from coverage.errors import CoverageError
+from coverage.ops import workspace
+from ui import auth, feedback, state
 
-session = _ui.page_header("Data upload", "data")
-current = _ui.current_files()
-st.markdown("**Active dataset:** " + ", ".join(f"{r} {_ui.md(p.name)}"
+session = auth.page_header("Data upload", "data")
+current = state.current_files()
+st.markdown("**Active dataset:** " + ", ".join(f"{r} {feedback.md(p.name)}"
                                               for r, p in current.items()))
 st.caption("Upload any of the four files; the others stay as they are. Nothing changes until "
            "the new set validates and you activate it. Columns and formats: the project's "
@@ -39,18 +39,18 @@ if st.button("Validate", type="primary", disabled=not any(files.values()),
         with st.status("Validating the new dataset...", expanded=True) as status:
             staged = workspace.stage({r: (f.name, f.getvalue()) for r, f in files.items() if f},
                                      base=current)
-            check = workspace.validate(staged.files, progress=_ui.say)
+            check = workspace.validate(staged.files, progress=feedback.say)
             status.update(label="Valid: ready to activate" if check.ok else
                           "Refused: see the problems below",
                           state="complete" if check.ok else "error")
     except CoverageError as exc:
-        st.error(_ui.md(exc), icon=":material/error:")
-        _ui.record("upload", outcome="refused", files=uploaded, reason=str(exc)[:500])
+        st.error(feedback.md(exc), icon=":material/error:")
+        auth.record("upload", outcome="refused", files=uploaded, reason=str(exc)[:500])
     else:
         st.session_state["data_check"] = check.problems
         st.session_state["data_for"] = chosen
         errors = int((check.problems["severity"] == "error").sum())
-        _ui.record("upload", outcome="validated" if check.ok else "refused", files=uploaded,
+        auth.record("upload", outcome="validated" if check.ok else "refused", files=uploaded,
                    errors=errors)
         if check.ok:
             st.session_state["data_staged"] = staged
@@ -72,16 +72,16 @@ if staged is not None:
     st.success("The new dataset validates.", icon=":material/check_circle:")
     if st.button("Activate this dataset", icon=":material/published_with_changes:"):
         try:
-            workspace.activate(_ui.store(), staged.files, name=name, user=session.username)
+            workspace.activate(state.store(), staged.files, name=name, user=session.username)
         except (CoverageError, OSError, ValueError) as exc:
-            st.error(f"Not activated: {_ui.md(exc)}", icon=":material/error:")
+            st.error(f"Not activated: {feedback.md(exc)}", icon=":material/error:")
         else:
             staged.cleanup()
             for key in ("data_staged", "data_check"):
                 st.session_state.pop(key, None)
-            _ui.clear_data_caches()
+            state.clear_data_caches()
             st.session_state["data_done"] = name
             st.rerun()
 done = st.session_state.pop("data_done", None)
 if done:
-    st.success(f"'{_ui.md(done)}' is now the active dataset for every screen.")
+    st.success(f"'{feedback.md(done)}' is now the active dataset for every screen.")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from coverage import layers, settings
-from coverage.mapview import (
+from coverage import settings
+from coverage.briefing import layers
+from coverage.briefing.mapview import (
     areas_group,
     officers_group,
     officers_layer,
@@ -14,9 +15,9 @@ from coverage.mapview import (
     surface_group,
     zones_group,
 )
-from pages import _ui
+from ui import auth, maps, state
 
-_ui.page_header("Live map", "live_map")
+auth.page_header("Live map", "live_map")
 threshold = settings.DEFAULT_THRESHOLD_MIN
 c1, c2, c3 = st.columns(3)
 show_areas = c1.toggle("Areas of responsibility", key="live_areas",
@@ -24,33 +25,33 @@ show_areas = c1.toggle("Areas of responsibility", key="live_areas",
 show_surface = c2.toggle("Response-time surface", key="live_surface",
                          help="Minutes from the nearest available unit, by road.")
 include_stale = c3.toggle("Count stale positions", key="live_stale",
-                          help=f"Positions older than {_ui.stale_after_s():g} s are greyed "
+                          help=f"Positions older than {settings.stale_after_s():g} s are greyed "
                                "and left out of coverage unless this is on.")
 bands = layers.band_labels(layers.response_bands(threshold))
-_ui.legend(surface_labels=bands if show_surface else None)
+maps.legend(surface_labels=bands if show_surface else None)
 
 
-@st.fragment(run_every=_ui.refresh_s())
+@st.fragment(run_every=settings.refresh_s())
 def live_view() -> None:
     """Re-read positions and redraw the changing layers; the base map stays mounted.
 
     The base map is built afresh each time (st_folium adds the groups to it) but is
     identical, so the browser keeps it and only swaps the groups: no flicker.
     """
-    view = _ui.live(include_stale=include_stale, threshold_min=threshold)
+    view = state.live(include_stale=include_stale, threshold_min=threshold)
     cov = view.coverage
-    _ui.key_figures(cov)
+    maps.show_key_figures(cov)
     groups = []
     if show_surface:
-        groups.append(surface_group(layers.response_surface(cov.times, _ui.grid(),
+        groups.append(surface_group(layers.response_surface(cov.times, state.grid(),
                                                             threshold_min=threshold)))
     if show_areas:
-        groups.append(areas_group(layers.responsibility_areas(cov.times, _ui.grid())))
+        groups.append(areas_group(layers.responsibility_areas(cov.times, state.grid())))
     groups += [zones_group(cov), stations_group(cov.dataset.stations),
                officers_group(officers_layer(cov, view.officers))]
-    st_folium(_ui.base_map(), key="live-map", height=620, use_container_width=True,
+    st_folium(maps.base_map(), key="live-map", height=620, use_container_width=True,
               feature_group_to_add=groups, returned_objects=[])
-    _ui.live_caption(view)
+    maps.live_caption(view)
 
 
 live_view()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from coverage import accounts
-from pages import _ui
+from coverage.ops import accounts
+from ui import auth, feedback, state
 
-session = _ui.page_header("Users", "users")
-store = _ui.store()
-users = _ui.checked(accounts.list_users, store)
+session = auth.page_header("Users", "users")
+store = state.store()
+users = feedback.checked(accounts.list_users, store)
 st.dataframe([{"user": u.username, "role": u.role, "pages": ", ".join(accounts.pages_for(u.role)),
                "demo": u.demo, "created": u.created_at, "updated": u.updated_at}
               for u in users], hide_index=True, width="stretch", key="users_table")
@@ -20,9 +20,9 @@ def attempt(action, *args, done: str, **kwargs) -> None:
     try:
         action(store, *args, actor=session.username, **kwargs)
     except accounts.AccountError as exc:
-        st.error(_ui.md(exc), icon=":material/error:")
+        st.error(feedback.md(exc), icon=":material/error:")
     else:
-        st.toast(_ui.md(done))
+        st.toast(feedback.md(done))
         st.rerun()
 
 

@@ -7,15 +7,16 @@ import time
 import streamlit as st
 from streamlit_folium import st_folium
 
-from coverage import settings, whatif
-from coverage.analysis import suspend
-from coverage.loaders import read_suspension
-from pages import _ui
+from coverage import settings
+from coverage.data.loaders import read_suspension
+from coverage.engine.analysis import suspend
+from coverage.planning import whatif
+from ui import auth, export_panel, feedback, maps, state
 
-_ui.page_header("What-if: suspensions", "what_if")
+auth.page_header("What-if: suspensions", "what_if")
 threshold = st.slider("Response threshold (minutes)", 1.0, 60.0,
                       float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="wi_threshold")
-before = _ui.coverage(threshold)
+before = state.coverage(threshold)
 officers = before.dataset.officers
 
 with st.container(border=True):
@@ -27,13 +28,13 @@ with st.container(border=True):
     c1, c2 = st.columns([2, 1])
     upload = c1.file_uploader("Suspension list (CSV with officer_id, or one id per line)",
                               type=["csv", "txt", "lst"], key="wi_upload")
-    demo_42 = _ui.data_is_demo() and c2.checkbox(
+    demo_42 = state.data_is_demo() and c2.checkbox(
         "The demo's 42 suspended officers", key="wi_demo42",
-        help=f"{_ui.DEMO_SUSPENSION.name}: the synthetic list shipped with the demo.")
+        help=f"{state.DEMO_SUSPENSION.name}: the synthetic list shipped with the demo.")
 
-listed = _ui.checked(whatif.read_uploaded_list, upload.name, upload.getvalue(), officers) \
+listed = feedback.checked(whatif.read_uploaded_list, upload.name, upload.getvalue(), officers) \
     if upload is not None else []
-demo_ids = _ui.checked(read_suspension, _ui.DEMO_SUSPENSION, officers) if demo_42 else []
+demo_ids = feedback.checked(read_suspension, state.DEMO_SUSPENSION, officers) if demo_42 else []
 ids = whatif.combine(picked, whatif.station_officers(officers, stations), listed, demo_ids)
 
 t0 = time.perf_counter()
@@ -42,11 +43,11 @@ changes = whatif.zone_changes(before, after)
 took_ms = (time.perf_counter() - t0) * 1000
 if ids and st.session_state.get("wi_last") != (threshold, tuple(ids)):
     st.session_state["wi_last"] = (threshold, tuple(ids))
-    _ui.record("scenario_run", page="what_if", suspended=len(ids), threshold_min=threshold,
+    auth.record("scenario_run", page="what_if", suspended=len(ids), threshold_min=threshold,
                zones_with_gap=after.overall.zones_with_gap)
 
 st.subheader(f"{len(ids)} officer(s) suspended: before → after")
-_ui.key_figures(after, before=before)
+maps.show_key_figures(after, before=before)
 st.caption(f"What-if computed in {took_ms:.0f} ms (incremental: only the area the "
            "suspended units served is searched again).")
 
@@ -60,10 +61,10 @@ st.dataframe(
 )
 
 view = st.segmented_control("Map", ["After", "Before"], default="After", key="wi_map")
-_ui.legend(what_if=True)
+maps.legend(what_if=True)
 shown = before if view == "Before" else after
-st_folium(_ui.map_of(shown, baseline=None if view == "Before" else before),
+st_folium(maps.map_of(shown, baseline=None if view == "Before" else before),
           key="what-if-map", height=560, use_container_width=True, returned_objects=[])
 st.caption("The export compares before and after and draws the after map, as above.")
-_ui.export_panel(after, baseline=before, key="what-if-export",
+export_panel.export_panel(after, baseline=before, key="what-if-export",
                  suspension_source=upload.name if upload is not None else None)

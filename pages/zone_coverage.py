@@ -6,18 +6,19 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from coverage import layers, settings
-from coverage.analysis import zone_officers
-from coverage.mapview import service_area_group
-from coverage.report import zone_view
-from pages import _ui
+from coverage import settings
+from coverage.briefing import layers
+from coverage.briefing.mapview import service_area_group
+from coverage.engine.analysis import zone_officers
+from coverage.engine.report import zone_view
+from ui import auth, export_panel, feedback, maps, state
 
-_ui.page_header("Coverage", "coverage")
+auth.page_header("Coverage", "coverage")
 threshold = st.slider("Response threshold (minutes)", 1.0, 60.0,
                       float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="cov_threshold",
                       help="Zones without their own target_min use this target.")
-cov = _ui.coverage(threshold)
-_ui.key_figures(cov)
+cov = state.coverage(threshold)
+maps.show_key_figures(cov)
 
 st.subheader("Zones, gaps first")
 table = zone_view(cov)
@@ -36,7 +37,7 @@ picked = st.dataframe(
 rows = picked.selection.rows if picked is not None else []
 if rows:
     zone = table.iloc[rows[0]]
-    st.markdown(f"**Zone {_ui.md(zone['zone_id'])}: {_ui.md(zone['name'])}**",
+    st.markdown(f"**Zone {feedback.md(zone['zone_id'])}: {feedback.md(zone['name'])}**",
                 help="Selected in the table")
     z1, z2, z3, z4 = st.columns(4)
     z1.metric("Status", zone["status"])
@@ -56,13 +57,13 @@ chosen = c2.selectbox(f"Choose a {kind}", ids, index=None, key="cov_sa_id",
                       placeholder="none: no service area drawn")
 extra, areas = [], ()
 if chosen is not None:
-    node, label = _ui.checked(layers.start_node, cov, **{f"{kind}_id": chosen})
-    area = _ui.checked(layers.service_area, _ui.grid(), node, minutes=threshold)
+    node, label = feedback.checked(layers.start_node, cov, **{f"{kind}_id": chosen})
+    area = feedback.checked(layers.service_area, state.grid(), node, minutes=threshold)
     areas = ((f"Service area of {label}: {threshold:g} min", area.area),)
     extra.append(service_area_group(area.area, label=areas[0][0]))
-    st.caption(f"{_ui.md(label)}: {area.nodes_reached:,} road nodes reached within "
+    st.caption(f"{feedback.md(label)}: {area.nodes_reached:,} road nodes reached within "
                f"{threshold:g} min.")
-_ui.legend()
-st_folium(_ui.map_of(cov, extra=extra), key="coverage-map", height=560,
+maps.legend()
+st_folium(maps.map_of(cov, extra=extra), key="coverage-map", height=560,
           use_container_width=True, returned_objects=[])
-_ui.export_panel(cov, key="coverage-export", areas=areas)
+export_panel.export_panel(cov, key="coverage-export", areas=areas)

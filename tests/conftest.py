@@ -101,7 +101,7 @@ def tiny_inputs(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture
 def dataset(tiny_inputs: dict[str, Path]):
     """The tiny district loaded as a Dataset."""
-    from coverage.dataset import load_dataset
+    from coverage.data.dataset import load_dataset
 
     p = tiny_inputs
     return load_dataset(p["roads"], p["stations"], p["zones"], p["officers"])

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from coverage.dataset import Dataset
-from coverage.loaders import read_officers, read_stations, read_zones
-from coverage.network import compile_graph
+from coverage.data.dataset import Dataset
+from coverage.data.loaders import read_officers, read_stations, read_zones
+from coverage.data.network import compile_graph
 
 WEIGHT = {1: 3, 2: 2, 3: 1, None: 3}
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from coverage import accounts, audit, settings
-from coverage.accounts import AccountError
-from coverage.cli import main
-from coverage.store import Store, open_store
+from coverage import settings
+from coverage.cli.main import main
+from coverage.ops import accounts, audit
+from coverage.ops.accounts import AccountError
+from coverage.ops.store import Store, open_store
 from tests import pg
 
 PW = "correct horse battery"

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 @pytest.fixture
 def admin_app(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[AppTest]:
-    from pages import _ui
+    from ui import state
 
     monkeypatch.setenv("SECCOV_DEMO", "1")
     monkeypatch.setenv("SECCOV_DEMO_FEED", "0")
@@ -21,9 +21,9 @@ def admin_app(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[AppTest]:
     monkeypatch.delenv("SECCOV_DEMO_ROLE", raising=False)  # admin
     monkeypatch.delenv("SECCOV_CACHE_DIR")
     monkeypatch.chdir(ROOT)
-    _ui.reset_store()
+    state.reset_store()
     yield AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    _ui.reset_store()
+    state.reset_store()
 
 
 def _page(at: AppTest, name: str) -> AppTest:
@@ -75,15 +75,15 @@ def test_planner_has_no_admin_pages(admin_app) -> None:
 
 
 def test_admin_page_rechecks_the_role(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    from pages import _ui
+    from ui import auth, state
 
     monkeypatch.setenv("SECCOV_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(ROOT)
-    _ui.reset_store()
+    state.reset_store()
     at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
-    at.session_state[_ui.USER_KEY] = _ui.Session("someone", "viewer", "password")
+    at.session_state[auth.USER_KEY] = auth.Session("someone", "viewer", "password")
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == ["You are not allowed to open this page."]
     assert not at.title  # stopped before the page drew anything
-    _ui.reset_store()
+    state.reset_store()

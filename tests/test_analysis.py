@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from coverage.analysis import analyse, suspend
-from coverage.report import report_dict, report_table
+from coverage.engine.analysis import analyse, suspend
+from coverage.engine.report import report_dict, report_table
 from tests.conftest import T13, T43
 
 
@@ -101,7 +101,7 @@ def test_table_lists_gaps_first(dataset) -> None:
 
 
 def test_zone_officers_lists_who_reaches_the_anchor(dataset) -> None:
-    from coverage.analysis import zone_officers
+    from coverage.engine.analysis import zone_officers
 
     cov = analyse(dataset)
     z1 = zone_officers(cov, "Z1")
@@ -116,7 +116,7 @@ def test_zone_officers_lists_who_reaches_the_anchor(dataset) -> None:
 
 
 def test_zone_view_lists_every_zone_gaps_first(dataset) -> None:
-    from coverage.report import zone_view
+    from coverage.engine.report import zone_view
 
     cov = analyse(dataset, threshold_min=1.0, suspended=["B"])
     view = zone_view(cov)

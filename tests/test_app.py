@@ -13,17 +13,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from coverage import accounts
-from coverage.store import Position, open_store, to_us
+from coverage.ops import accounts
+from coverage.ops.store import Position, open_store, to_us
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
 
 
 def _fresh_caches() -> None:
-    from pages import _ui
+    from ui import state
 
-    _ui.reset_store()
+    state.reset_store()
 
 
 @pytest.fixture
@@ -71,10 +71,10 @@ def test_live_map_page(demo_env) -> None:
 
 
 def test_live_map_uses_the_stores_positions(demo_env, tmp_path) -> None:
-    from pages import _ui
+    from ui import state
 
     now = datetime.now(UTC)
-    with open_store(_ui.store_url()) as s:
+    with open_store(state.store_url()) as s:
         run = s.begin_ingest("test", "csv", "feed")
         s.write_batch(run, [
             Position("KP-0001", 34.0, 71.55, to_us(now), now.isoformat()),
@@ -157,10 +157,10 @@ def test_viewer_sees_only_the_live_map(demo_env) -> None:
 
 
 def test_page_rechecks_the_role(demo_env) -> None:
-    from pages import _ui
+    from ui import auth
 
     at = AppTest.from_file(str(ROOT / "pages" / "what_if.py"), default_timeout=60)
-    at.session_state[_ui.USER_KEY] = _ui.Session("someone", "viewer", "password")
+    at.session_state[auth.USER_KEY] = auth.Session("someone", "viewer", "password")
     at.run()
     assert any("not allowed" in e.value for e in at.error)
     assert not at.metric
@@ -174,9 +174,9 @@ def real_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
     monkeypatch.delenv("SECCOV_CACHE_DIR")
     monkeypatch.chdir(ROOT)
     _fresh_caches()
-    from pages import _ui
+    from ui import state
 
-    with open_store(_ui.store_url()) as s:
+    with open_store(state.store_url()) as s:
         accounts.add_user(s, "ops-viewer", "correct horse battery", "viewer", actor="test")
         accounts.add_user(s, "ops-planner", "correct horse battery", "planner", actor="test")
     yield "correct horse battery"
@@ -234,7 +234,7 @@ def test_demo_feed_moves_officers_and_stops_with_a_new_dataset(demo_env, monkeyp
     import threading
     import time
 
-    from pages import _ui
+    from ui import state
 
     monkeypatch.setenv("SECCOV_DEMO_FEED", "1")
     monkeypatch.setenv("SECCOV_REFRESH_S", "1")
@@ -248,7 +248,7 @@ def test_demo_feed_moves_officers_and_stops_with_a_new_dataset(demo_env, monkeyp
     assert "positions are SIMULATED" in " ".join(c.value for c in at.caption)
     feeds = [t for t in threading.enumerate() if t.name == "seccov-simulated-feed"]
     assert feeds
-    _ui.clear_data_caches()  # what activating an uploaded dataset does
+    state.clear_data_caches()  # what activating an uploaded dataset does
     for t in feeds:
         t.join(timeout=10)
     assert not any(t.is_alive() for t in feeds)
@@ -257,7 +257,7 @@ def test_demo_feed_moves_officers_and_stops_with_a_new_dataset(demo_env, monkeyp
 def test_text_from_files_cannot_become_markdown() -> None:
     import re
 
-    from pages._ui import md
+    from ui.feedback import md
 
     hostile = ("![x](http://evil.example/p.png) <img src=x onerror=alert(1)> [a](b) "
                ":smile: :material/home:")
@@ -272,15 +272,15 @@ def test_messages_quoting_data_are_escaped_on_screen() -> None:
     def page() -> None:
         import warnings
 
-        from coverage._errors import DataError, DataWarning
-        from pages import _ui
+        from coverage.errors import DataError, DataWarning
+        from ui import feedback
 
         def load() -> None:
             warnings.warn("officers.csv: unknown id '![x](http://evil.example/p.png)'",
                           DataWarning, stacklevel=1)
             raise DataError("zones.csv: row 2: name '<img src=x onerror=alert(1)>' too long")
 
-        _ui.checked(load)
+        feedback.checked(load)
 
     at = AppTest.from_function(page, default_timeout=30).run()
     assert not at.exception
@@ -309,22 +309,22 @@ def test_sign_in_shows_an_error_when_the_store_is_down(real_env, monkeypatch, tm
 def test_a_demo_feed_that_died_is_started_again(demo_env, monkeypatch) -> None:
     import time
 
-    from pages import _ui
+    from ui import state
 
     monkeypatch.setenv("SECCOV_DEMO_FEED", "1")
     at = _app()
     _ok(at)
-    running = list(_ui._demo_feeds().running.values())
+    running = list(state._demo_feeds().running.values())
     assert len(running) == 1
     running[0].stop.set()  # as if the store had failed under it
     running[0].thread.join(timeout=10)
     assert not running[0].alive
     at.run()
     _ok(at)
-    again = list(_ui._demo_feeds().running.values())
+    again = list(state._demo_feeds().running.values())
     assert len(again) == 1
     assert again[0] is not running[0]
     assert again[0].alive
-    _ui.stop_demo_feeds()
+    state.stop_demo_feeds()
     again[0].thread.join(timeout=10)
     time.sleep(0)

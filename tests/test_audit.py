@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from coverage import audit
-from coverage.audit import AuditError
-from coverage.cli import main
-from coverage.store import Store, StoreError, open_store
+from coverage.cli.main import main
+from coverage.ops import audit
+from coverage.ops.audit import AuditError
+from coverage.ops.store import Store, StoreError, open_store
 from tests import pg
 
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

@@ -12,11 +12,11 @@ import networkx as nx
 import pytest
 import shapely
 
-from coverage._errors import DataError, DataWarning
-from coverage.analysis import analyse
-from coverage.backfill import backfill, backfill_dict, read_area
-from coverage.cli import main
-from coverage.dataset import load_dataset
+from coverage.cli.main import main
+from coverage.data.dataset import load_dataset
+from coverage.engine.analysis import analyse
+from coverage.errors import DataError, DataWarning
+from coverage.planning.backfill import backfill, backfill_dict, read_area
 from tests.conftest import write
 from tests.planning_cases import WEIGHT, random_case, reference_objective
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coverage import analyse, load_dataset, report_dict, suspend
-from coverage.briefing import (
+from coverage.briefing.brief import (
     DISPLACE_MAX_M,
     DISPLACE_MIN_M,
     build_brief,

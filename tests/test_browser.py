@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from coverage import audit
-from coverage.store import open_store
+from coverage.ops import audit
+from coverage.ops.store import open_store
 from tests.browser import (
     ROOT,
     Server,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coverage.cli import main
+from coverage.cli.main import main
 from tests.conftest import ROOT, write
 
 ZONE_KEYS = {"zone_id", "name", "priority", "target_min", "nodes", "covered_share", "p50_min",

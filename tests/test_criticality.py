@@ -8,9 +8,14 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from coverage.analysis import analyse
-from coverage.criticality import TABLE_COLUMNS, criticality, criticality_dict, criticality_layer
-from coverage.dataset import load_dataset
+from coverage.data.dataset import load_dataset
+from coverage.engine.analysis import analyse
+from coverage.planning.criticality import (
+    TABLE_COLUMNS,
+    criticality,
+    criticality_dict,
+    criticality_layer,
+)
 from tests.conftest import haversine_m
 from tests.planning_cases import random_case, reference_objective
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -13,7 +12,8 @@ import pytest
 import shapely
 from scipy.spatial import cKDTree
 
-DEMO = Path(__file__).resolve().parent.parent / "geodata" / "peshawar"
+from coverage.data.demo import DEMO_DIR as DEMO
+
 FILES = ("roads.osm.pbf", "stations.geojson", "zones.geojson", "officers.csv",
          "suspended_42.csv")
 BBOX = (71.37, 33.66, 71.86, 34.23)

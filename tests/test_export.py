@@ -15,11 +15,11 @@ from PIL import Image
 from pypdf import PdfReader
 
 from coverage import analyse, load_dataset, report_dict, suspend
-from coverage.assets import AssetError, offline_html, static_files
-from coverage.briefing import DISPLACE_MIN_M, build_brief
-from coverage.cli import main
-from coverage.export import ExportError, export_html, export_pdf, export_png, render_map
-from coverage.mapview import coverage_map
+from coverage.briefing.assets import AssetError, offline_html, static_files
+from coverage.briefing.brief import DISPLACE_MIN_M, build_brief
+from coverage.briefing.export import ExportError, export_html, export_pdf, export_png, render_map
+from coverage.briefing.mapview import coverage_map
+from coverage.cli.main import main
 from coverage.settings import HANDLING_MARKING
 from tests.conftest import haversine_m, write
 
@@ -349,8 +349,8 @@ def test_cli_writes_html_and_fallback_png(inputs, tmp_path, capsys) -> None:
 
 
 def test_export_draws_what_the_screen_drew(inputs) -> None:
-    from coverage.export import legend_items
-    from coverage.layers import node_grid, service_area, start_node
+    from coverage.briefing.export import legend_items
+    from coverage.briefing.layers import node_grid, service_area, start_node
 
     ds = load_dataset(inputs["roads"], inputs["stations"], inputs["zones"], inputs["officers"])
     base = analyse(ds, threshold_min=1.0)

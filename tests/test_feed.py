@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from coverage import registry
-from coverage._errors import DataError, DataWarning
-from coverage.cli import main
-from coverage.feed import ingest_file, parse_timestamp
-from coverage.store import Store, StoreError, open_store, to_us
+from coverage.cli.main import main
+from coverage.errors import DataError, DataWarning
+from coverage.ops import registry
+from coverage.ops.feed import ingest_file, parse_timestamp
+from coverage.ops.store import Store, StoreError, open_store, to_us
 from tests import pg
 from tests.conftest import ROOT, write
 

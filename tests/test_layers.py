@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from coverage._errors import DataError
-from coverage.analysis import analyse
-from coverage.layers import (
+from coverage.briefing.layers import (
     band_labels,
     node_grid,
     response_bands,
@@ -18,6 +16,8 @@ from coverage.layers import (
     service_area,
     start_node,
 )
+from coverage.engine.analysis import analyse
+from coverage.errors import DataError
 from tests.conftest import haversine_m
 
 

@@ -13,13 +13,13 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from coverage.analysis import analyse
-from coverage.cli import main
-from coverage.dataset import Dataset
-from coverage.live import LIVE_COLUMNS, latest_positions, merge_live
-from coverage.network import RoadNetwork, compile_graph
-from coverage.simulate import _roads, simulate_feed, simulate_records
-from coverage.store import Position, Store, open_store, to_us
+from coverage.cli.main import main
+from coverage.data.dataset import Dataset
+from coverage.data.network import RoadNetwork, compile_graph
+from coverage.engine.analysis import analyse
+from coverage.ops.positions import LIVE_COLUMNS, latest_positions, merge_live
+from coverage.ops.simulate import _roads, simulate_feed, simulate_records
+from coverage.ops.store import Position, Store, open_store, to_us
 from tests.conftest import haversine_m
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # tiny officers were last seen at 03:00 UTC
@@ -202,7 +202,7 @@ def test_simulate_feed_cli_on_tiny_district(tiny_inputs, tmp_path, capsys) -> No
 
 
 def test_live_coverage_draws_stale_but_counts_only_fresh(store: Store, dataset: Dataset) -> None:
-    from coverage.live import live_coverage
+    from coverage.ops.positions import live_coverage
 
     put(store, ("A", 34.0, 71.503, NOW + timedelta(seconds=200)),
         ("B", 34.001, 71.502, NOW + timedelta(seconds=1)))
@@ -221,7 +221,7 @@ def test_live_coverage_draws_stale_but_counts_only_fresh(store: Store, dataset: 
 
 
 def test_with_officers_equals_a_fresh_run(dataset: Dataset) -> None:
-    from coverage.analysis import with_officers
+    from coverage.engine.analysis import with_officers
 
     moved = dataset.officers.copy()
     moved.loc[moved["officer_id"] == "A", "geometry"] = gpd.points_from_xy([71.502], [34.001])

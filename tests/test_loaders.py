@@ -1,4 +1,4 @@
-"""Tests for coverage.loaders: formats, dtypes, CRS handling, every error and warning."""
+"""Tests for coverage.data.loaders: formats, dtypes, CRS handling, every error and warning."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from coverage import settings
-from coverage._errors import DataError, DataWarning
-from coverage.loaders import read_officers, read_stations, read_suspension, read_zones
+from coverage.data.loaders import read_officers, read_stations, read_suspension, read_zones
+from coverage.errors import DataError, DataWarning
 
 SEEN = "2026-11-25T08:00:00+05:00"
 OFFICER_HEADER = "officer_id,name,rank,station_id,status,lat,lon,last_seen\n"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from coverage.analysis import analyse
-from coverage.assets import AssetError, external_references, local_links
-from coverage.dataset import load_dataset
-from coverage.mapview import coverage_map
+from coverage.briefing.assets import AssetError, external_references, local_links
+from coverage.briefing.mapview import coverage_map
+from coverage.data.dataset import load_dataset
+from coverage.engine.analysis import analyse
 
 
 @pytest.fixture

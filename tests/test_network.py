@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coverage._errors import DataWarning, GraphError
-from coverage.network import (
+from coverage.data.network import (
     check_extent,
     compile_graph,
     load_network,
     open_roads,
     save_network,
 )
-from coverage.roads import load_graph
+from coverage.data.roads import load_graph
+from coverage.errors import DataWarning, GraphError
 from tests.conftest import haversine_m
 
 
@@ -37,7 +37,7 @@ def test_open_roads_uses_cache(tiny_osm: Path, tmp_path: Path, monkeypatch) -> N
     def boom(*_a, **_k):
         raise AssertionError("parsed again instead of using the cache")
 
-    monkeypatch.setattr("coverage.network.load_graph", boom)
+    monkeypatch.setattr("coverage.data.network.load_graph", boom)
     second = open_roads(tiny_osm, cache_dir=tmp_path)
     np.testing.assert_array_equal(first.travel_time_s, second.travel_time_s)
 

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from coverage.cli import main
-from coverage.roads import load_graph
+from coverage.cli.main import main
+from coverage.data.roads import load_graph
 from tests.conftest import haversine_m, write
 
 LON0, LAT0, STEP = 71.50, 34.00, 0.002

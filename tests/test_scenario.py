@@ -10,18 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coverage._errors import DataError
-from coverage.analysis import analyse
-from coverage.report import report_dict
-from coverage.scenario import (
+from coverage.engine.analysis import analyse
+from coverage.engine.report import compare, report_dict
+from coverage.errors import DataError
+from coverage.planning.scenario import (
     Deployment,
     Reassignment,
     Scenario,
     apply_scenario,
-    compare,
-    load_scenario,
-    save_scenario,
 )
+from coverage.planning.scenario_io import load_scenario, save_scenario
 from tests.conftest import T13, T43, write
 from tests.planning_cases import random_case, reference_objective
 
@@ -127,7 +125,7 @@ def test_incremental_equals_full_run(tmp_path: Path, seed: int) -> None:
     assert sorted(incremental.times.unit_ids) == sorted(full.times.unit_ids)
     # independent check of the objective: networkx from the scenario's units (no delays)
     plain = apply_scenario(base, Scenario(remove=("U1",), deploy=s.deploy))
-    from coverage.objective import demand, objective
+    from coverage.planning.objective import demand, objective
 
     sources = [int(ds.network.node_id[n]) for n in plain.units.node]
     assert objective(demand(plain.zones), plain.times.seconds) == pytest.approx(
@@ -226,7 +224,7 @@ def test_engine_delays_against_networkx(tmp_path: Path, seed: int) -> None:
 
     import networkx as nx
 
-    from coverage.traveltime import times_from, travel_times, with_units, without_units
+    from coverage.engine.traveltime import times_from, travel_times, with_units, without_units
 
     case = random_case(seed, tmp_path)
     net = case.ds.network

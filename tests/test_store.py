@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from coverage import registry
-from coverage._schema import SCHEMA_VERSION
-from coverage.store import Position, Reject, Store, StoreError, from_us, open_store, to_us
+from coverage.ops import registry
+from coverage.ops._schema import SCHEMA_VERSION
+from coverage.ops.store import Position, Reject, Store, StoreError, from_us, open_store, to_us
 from tests import pg
 
 SQLISH = "x'); DROP TABLE positions; --"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from coverage._errors import DataError
-from coverage.analysis import analyse
-from coverage.cli import main
-from coverage.criticality import criticality
-from coverage.sweep import evaluate, random_suspensions, run_sweep, sweep, sweep_model
+from coverage.cli.main import main
+from coverage.engine.analysis import analyse
+from coverage.errors import DataError
+from coverage.planning.criticality import criticality
+from coverage.planning.sweep import evaluate, random_suspensions, run_sweep, sweep, sweep_model
 from tests.planning_cases import random_case, reference_objective
 
 

@@ -8,9 +8,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from coverage._errors import GraphError
-from coverage.network import RoadNetwork, compile_graph
-from coverage.traveltime import times_to, travel_times, with_units, without_units
+from coverage.data.network import RoadNetwork, compile_graph
+from coverage.engine.traveltime import times_to, travel_times, with_units, without_units
+from coverage.errors import GraphError
 
 
 def line_graph() -> RoadNetwork:

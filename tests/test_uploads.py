@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coverage.uploads import (
+from coverage.data.uploads import (
     UploadError,
     check_size,
     extract_zip,

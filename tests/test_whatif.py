@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage._errors import DataError, DataWarning
-from coverage.analysis import analyse, suspend
-from coverage.briefing import key_figures
-from coverage.whatif import (
+from coverage.engine.analysis import analyse, suspend
+from coverage.engine.report import key_figures
+from coverage.errors import DataError, DataWarning
+from coverage.planning.whatif import (
     combine,
     figure_changes,
     officer_choices,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from coverage import audit, registry
-from coverage._errors import CoverageError, DataError
-from coverage.store import open_store
-from coverage.workspace import activate, active_files, stage, validate
+from coverage.errors import CoverageError, DataError
+from coverage.ops import audit, registry
+from coverage.ops.store import open_store
+from coverage.ops.workspace import activate, active_files, stage, validate
 
 ROLES = ("roads", "stations", "zones", "officers")
 

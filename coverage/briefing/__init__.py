@@ -1,0 +1,1 @@
+"""Briefings: the folium map, its layers, offline assets and the PNG, PDF and HTML exports."""

@@ -1,0 +1,1 @@
+"""The command line, ``python -m coverage``: one parser, shared input flags, one handler each."""

@@ -1,0 +1,521 @@
+"""Loaders: read and validate stations, zones, officers and suspension lists (DATA.md)."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import warnings
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj.exceptions import CRSError
+from shapely.geometry import MultiPolygon
+
+from coverage import settings
+from coverage.errors import DataError, DataWarning, problems_message
+
+logger = logging.getLogger(__name__)
+
+#: Officer statuses allowed by DATA.md, in the order messages list them.
+STATUSES: tuple[str, ...] = ("on_duty", "reserve", "off_duty", "suspended")
+WGS84 = "EPSG:4326"
+_SPATIAL = (".geojson", ".json", ".gpkg", ".zip", ".shp")
+_TEXT = (".txt", ".lst", "")
+_ISO = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+_ISO_NAIVE, _ISO_OFFSET = re.compile(_ISO), re.compile(_ISO + r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)")
+_DEGREES = "give WGS84 decimal degrees"
+_MAX_COUNT = 1_000_000_000  # counts (officers, vehicles, strength) beyond this are typos
+
+
+@dataclass
+class _Source:
+    """One input file: how to label its rows, and the problems and notes found in it."""
+
+    path: Path
+    csv: bool
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # file line where each CSV record starts
+
+    def at(self, i: int | np.integer) -> str:
+        """Label of record ``i`` (0-based): 1-based row, plus the file line for a CSV."""
+        if not self.csv:
+            return f"row {i + 1}"
+        return f"row {i + 1} (line {self.lines[i] if i < len(self.lines) else i + 2})"
+
+    def add(self, i: int | np.integer, msg: str) -> None:
+        self.problems.append(f"{self.at(i)}: {msg}")
+
+    def note(self, msg: str) -> None:
+        self.notes.append(f"{self.path.name}: {msg}")
+
+    def fail(self, msg: str) -> NoReturn:
+        raise DataError(problems_message(self.path.name, [msg]))
+
+    def check(self) -> None:
+        """Raise one DataError listing every problem found, if any."""
+        if self.problems:
+            raise DataError(problems_message(self.path.name, self.problems))
+
+    def emit(self, what: str, n: int) -> None:
+        """Warn each note (stacklevel 3: the public loader's caller) and log the count."""
+        for msg in self.notes:
+            warnings.warn(msg, DataWarning, stacklevel=3)
+        logger.info("%s: %d read from %s", what, n, self.path.name)
+
+
+def _source(path: str | Path, suffixes: Sequence[str], fix: str) -> _Source:
+    p = Path(path)
+    src = _Source(p, csv=p.suffix.lower() == ".csv")
+    if p.suffix.lower() not in suffixes:
+        src.fail(f"unknown file type '{p.suffix}'; {fix}")
+    if not p.is_file():
+        src.fail(f"file not found at {p}" if not p.exists() else f"{p} is not a file")
+    return src
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Return ``s`` as stripped strings; empty cells are missing (NaN)."""
+    if pd.api.types.is_float_dtype(s):
+        vals = s.dropna()
+        if (len(vals) and np.isfinite(vals).all() and (vals % 1 == 0).all()
+                and float(np.abs(vals).max()) < 2**53):
+            s = s.astype("Int64")  # integer ids stored with nulls come back as floats
+    out = s.astype(str).str.strip()
+    return out.mask(out == "")
+
+
+def _read_csv(src: _Source) -> pd.DataFrame:
+    """Read a CSV, every column as text; a record with more fields than the header is a problem."""
+    try:  # a first pass with the csv module finds each record's line and its field count
+        with open(src.path, newline="", encoding="utf-8-sig") as fh:
+            reader, wide = csv.reader(fh), []
+            header = next(reader, [])
+            last = reader.line_num
+            for rec in reader:
+                start, last = last + 1, reader.line_num
+                if rec:
+                    src.lines.append(start)
+                    if len(rec) > len(header):
+                        wide.append((len(src.lines) - 1, len(rec)))
+        trim: dict[str, Any] = {"engine": "python", "on_bad_lines": lambda f: f[:len(header)]}
+        with warnings.catch_warnings():  # wide records are reported below, not by pandas
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = pd.read_csv(src.path, dtype=str, keep_default_na=False, na_values=[""],
+                             encoding="utf-8-sig", index_col=False, **(trim if wide else {}))
+    except pd.errors.EmptyDataError:
+        src.fail("the file is empty: it holds no header and no records")
+    except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, OSError, ValueError) as exc:
+        src.fail(f"not a readable CSV file ({exc}); save it as UTF-8 comma-separated text")
+    if len(src.lines) != len(df):
+        src.lines.clear()  # the two passes disagree: fall back to one line per record
+    for i, n in wide:
+        src.add(i, f"has {n} fields but the header has {len(header)}; quote values with commas")
+    return pd.DataFrame({str(c).strip(): _as_text(df[c]) for c in df.columns}, index=df.index)
+
+
+def _read_spatial(src: _Source) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+    """Read a spatial file: its attributes as text and its geometry in EPSG:4326."""
+    if src.path.suffix.lower() == ".zip" and not zipfile.is_zipfile(src.path):
+        src.fail("not a valid zip archive; zip the Shapefile's .shp, .shx, .dbf and .prj")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            gdf = gpd.read_file(src.path, engine="pyogrio", datetime_as_string=True,
+                                force_2d=True)
+        except Exception as exc:
+            src.fail(f"cannot be read as a spatial file ({exc}); check that it is complete "
+                     "and in the format its suffix says")
+    for w in caught:
+        src.note(f"the file reader reported: {w.message}")
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        src.fail("the file has no geometry column")
+    geom = gdf.geometry
+    attrs = pd.DataFrame({c: _as_text(gdf[c]) for c in gdf.columns if c != geom.name},
+                         index=gdf.index)
+    if geom.crs is None:
+        minx, miny, maxx, maxy = geom.total_bounds
+        if np.isfinite(minx) and not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            src.fail(f"the file declares no CRS and its coordinates (x {minx:g}..{maxx:g}, "
+                     f"y {miny:g}..{maxy:g}) are not degrees; save it with its CRS "
+                     "(e.g. EPSG:32642) or in WGS84 longitude/latitude")
+        src.note("the file declares no CRS; its coordinates look like degrees, so WGS84 "
+                 "(EPSG:4326) is assumed")
+        geom = geom.set_crs(WGS84)
+    try:
+        geom = geom.to_crs(WGS84)
+    except (CRSError, ValueError, RuntimeError) as exc:
+        src.fail(f"cannot reproject from {geom.crs} to WGS84 ({exc})")
+    return attrs, geom.reset_index(drop=True)
+
+
+def _open(path: str | Path) -> tuple[_Source, pd.DataFrame, gpd.GeoSeries | None]:
+    """Read a tabular or spatial file; the geometry is None for a CSV."""
+    src = _source(path, (".csv", *_SPATIAL),
+                  "use .csv, .geojson, .json, .gpkg, .shp or a zipped Shapefile (.zip)")
+    df, geom = (_read_csv(src), None) if src.csv else _read_spatial(src)
+    if len(df) == 0:
+        src.fail("the file is empty: it holds no records")
+    return src, df, geom
+
+
+def _columns(src: _Source, df: pd.DataFrame, required: Sequence[str],
+             optional: Sequence[str] = ()) -> pd.DataFrame:
+    """Missing required columns are a problem, unknown ones a note; returns ``df``."""
+    known = (*required, *optional)
+    if src.path.suffix.lower() in (".zip", ".shp"):  # Shapefile field names stop at 10 chars
+        df = df.rename(columns={c[:10]: c for c in known if c[:10] in df and c not in df})
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        src.problems.append(f"missing required column(s) {', '.join(missing)}; "
+                            f"columns found: {', '.join(map(str, df.columns)) or 'none'}")
+    extra = [str(c) for c in df.columns if c not in known]
+    if extra:
+        src.note(f"ignored unknown column(s) {', '.join(extra)}; expected {', '.join(known)}")
+    return df
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name] if name in df.columns else pd.Series(np.nan, index=df.index, dtype=str)
+
+
+def _text(src: _Source, df: pd.DataFrame, col: str, *, what: str = "",
+          required: bool = True) -> pd.Series:
+    s = _col(df, col)
+    if required and col in df.columns:
+        for i in np.flatnonzero(s.isna()):
+            src.add(i, f"{col} is empty; every {what} needs a {col}")
+    return s
+
+
+def _ids(src: _Source, df: pd.DataFrame, col: str, what: str) -> pd.Series:
+    s = _text(src, df, col, what=what)
+    first: dict[str, int] = {}
+    for i, v in enumerate(s):
+        if not pd.isna(v) and v in first:
+            src.add(i, f"{col} '{v}' duplicates {src.at(first[v])}; ids must be unique")
+        elif not pd.isna(v):
+            first[v] = i
+    return s
+
+
+def _number(src: _Source, df: pd.DataFrame, col: str, *, fix: str, whole: bool = False,
+            ok: Callable[[float], bool] = lambda _v: True) -> pd.Series:
+    """Return ``col`` as float64 (NaN when empty); bad values are problems."""
+    raw = _col(df, col)
+    num = pd.to_numeric(raw, errors="coerce").astype("float64")
+    for i, (r, v) in enumerate(zip(raw, num, strict=True)):
+        if pd.isna(r):
+            continue
+        if not np.isfinite(v):
+            src.add(i, f"{col} '{r}' is not a number; {fix}")
+        elif whole and v != round(v):
+            src.add(i, f"{col} '{r}' is not a whole number; {fix}")
+        elif whole and abs(v) > _MAX_COUNT:
+            src.add(i, f"{col} '{r}' is out of range (at most {_MAX_COUNT:,}); {fix}")
+        elif not ok(v):
+            src.add(i, f"{col} '{r}' is out of range; {fix}")
+    return num
+
+
+def _range_problem(lat: float, lon: float) -> str | None:
+    bad = [f"lat {lat:g} is outside -90..90"] if not -90 <= lat <= 90 else []
+    bad += [f"lon {lon:g} is outside -180..180"] if not -180 <= lon <= 180 else []
+    swapped = -90 <= lon <= 90 and -180 <= lat <= 180
+    hint = "lat and lon look swapped" if swapped else _DEGREES
+    return f"{' and '.join(bad)}; {hint}" if bad else None
+
+
+def _coords(src: _Source, df: pd.DataFrame, geom: gpd.GeoSeries | None, *,
+            what: str, empty_ok: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return lon, lat (NaN where empty or bad) from point geometries or lat/lon columns."""
+    lon, lat = np.full(len(df), np.nan), np.full(len(df), np.nan)
+    if geom is not None:
+        for i, g in enumerate(geom):
+            if g is None or g.is_empty:
+                if not empty_ok:
+                    src.add(i, f"geometry is empty; give the {what}'s point")
+            elif g.geom_type != "Point":
+                src.add(i, f"geometry is a {g.geom_type}, not a Point; give each {what} one point")
+            elif problem := _range_problem(g.y, g.x):
+                src.add(i, problem)
+            else:
+                lon[i], lat[i] = g.x, g.y
+        return lon, lat
+    if "lat" not in df.columns or "lon" not in df.columns:
+        return lon, lat
+    lat = _number(src, df, "lat", fix=_DEGREES).to_numpy()
+    lon = _number(src, df, "lon", fix=_DEGREES).to_numpy()
+    for i, (a, o) in enumerate(zip(df["lat"].isna(), df["lon"].isna(), strict=True)):
+        if a != o:
+            src.add(i, f"only {'lon' if a else 'lat'} is given; give both lat and lon"
+                    + (", or leave both empty for an officer at the station" if empty_ok else ""))
+        elif a and not empty_ok:
+            src.add(i, f"lat and lon are empty; every {what} needs a position")
+        elif np.isfinite(lat[i]) and np.isfinite(lon[i]) and (p := _range_problem(lat[i], lon[i])):
+            src.add(i, p)
+    bad = ~(np.isfinite(lat) & np.isfinite(lon)) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    return np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
+
+
+def _polygonal(g: Any) -> Any:
+    """Return the polygonal part of a ``make_valid`` result, or None when it has none."""
+    parts = shapely.get_parts(shapely.get_parts(g))  # collection members, then their parts
+    polys = [p for p in parts if p.geom_type == "Polygon" and not p.is_empty]
+    return (polys[0] if len(polys) == 1 else MultiPolygon(polys)) if polys else None
+
+
+def _polygons(src: _Source, geoms: Sequence[Any], ids: pd.Series,
+              wkt: Sequence[str | None] | None) -> list[Any]:
+    """Check zone geometries; repair invalid ones with ``shapely.make_valid`` (noted)."""
+    out: list[Any] = list(geoms)
+    repaired: list[str] = []
+    for i, g in enumerate(geoms):
+        text = wkt[i] if wkt is not None else None
+        if g is None and text is not None:
+            src.add(i, f"geometry '{text[:40]}' is not valid WKT; write it like "
+                       "POLYGON ((lon lat, lon lat, ...))")
+        elif g is None or g.is_empty:
+            src.add(i, "geometry is empty; draw the zone's polygon")
+        elif g.geom_type not in ("Polygon", "MultiPolygon"):
+            src.add(i, f"geometry is a {g.geom_type}, not a Polygon or MultiPolygon; "
+                       "draw each zone as an area")
+        elif problem := _range_problem(g.bounds[1], g.bounds[0]) or _range_problem(
+                g.bounds[3], g.bounds[2]):
+            src.add(i, problem)
+        elif not g.is_valid:
+            out[i] = _polygonal(shapely.make_valid(g))
+            if out[i] is None:
+                src.add(i, "polygon is invalid and has no area left after repair; redraw it")
+            else:
+                repaired.append(f"{src.at(i)} (zone {ids.iloc[i]}: {shapely.is_valid_reason(g)})")
+    if repaired:
+        src.note(f"repaired invalid (e.g. self-intersecting) polygon(s) with shapely.make_valid "
+                 f"at {', '.join(repaired)}; check their outlines")
+    return out
+
+
+def _timestamps(src: _Source, df: pd.DataFrame, col: str) -> pd.Series:
+    """Return ``col`` as datetime64[ns, UTC]; empty is NaT, naive or non-ISO is a problem."""
+    raw = _col(df, col)
+    good = np.zeros(len(raw), dtype=bool)
+    for i, r in enumerate(raw):
+        if pd.isna(r):
+            continue
+        if _ISO_OFFSET.fullmatch(r):
+            good[i] = True
+        elif _ISO_NAIVE.fullmatch(r):
+            src.add(i, f"{col} '{r}' has no UTC offset; add an offset like +05:00 (or Z for UTC)")
+        else:
+            src.add(i, f"{col} '{r}' is not an ISO 8601 date-time with offset; "
+                       "write it like 2026-11-25T08:00:00+05:00")
+    parsed = pd.to_datetime(raw.where(good), format="ISO8601", utc=True, errors="coerce")
+    for j in np.flatnonzero(good & parsed.isna().to_numpy()):
+        src.add(j, f"{col} '{raw.iloc[j]}' is not a valid date-time; check the date and time")
+    return parsed.astype("datetime64[ns, UTC]")
+
+
+def read_stations(path: str | Path) -> gpd.GeoDataFrame:
+    """Read and validate a stations file: a CSV with ``lat``/``lon``, or points.
+
+    Parameters
+    ----------
+    path
+        Columns ``station_id, name``; optional ``division, sanctioned_strength, vehicles``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame: ``station_id``, ``name`` (str), ``division`` (object, str or None),
+        ``sanctioned_strength``, ``vehicles`` (Int64), Point ``geometry`` in EPSG:4326.
+        Raises DataError listing every problem in the file, by row and column.
+    """
+    src, df, geom = _open(path)
+    df = _columns(src, df, ("station_id", "name", *(("lat", "lon") if src.csv else ())),
+                  ("division", "sanctioned_strength", "vehicles"))
+    sid = _ids(src, df, "station_id", "station")
+    name = _text(src, df, "name", what="station")
+    division = _text(src, df, "division", required=False)
+    counts = [_number(src, df, col, whole=True, ok=lambda v: v >= 0,
+                      fix="give a whole number >= 0, or leave it empty")
+              for col in ("sanctioned_strength", "vehicles")]
+    lon, lat = _coords(src, df, geom, what="station", empty_ok=False)
+    src.check()
+    out = gpd.GeoDataFrame(
+        {"station_id": sid.astype(str), "name": name.astype(str),
+         "division": pd.Series([None if pd.isna(v) else v for v in division], dtype=object),
+         "sanctioned_strength": counts[0].astype("Int64"), "vehicles": counts[1].astype("Int64")},
+        geometry=gpd.points_from_xy(lon, lat), crs=WGS84,
+    )
+    src.emit("stations", len(out))
+    return out
+
+
+def read_zones(path: str | Path) -> gpd.GeoDataFrame:
+    """Read and validate a zones file: polygons, or a CSV with a WKT ``geometry`` column.
+
+    Parameters
+    ----------
+    path
+        Columns ``zone_id, name``; optional ``priority`` (1 highest .. 3), ``target_min``
+        (minutes > 0) and ``min_officers`` (whole number >= 0).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame: ``zone_id``, ``name`` (str), ``priority`` (Int64, nullable),
+        ``target_min`` (float64, NaN = the run's threshold), ``min_officers`` (Int64, empty
+        = ``settings.DEFAULT_MIN_OFFICERS``), Polygon/MultiPolygon ``geometry`` in EPSG:4326.
+        Invalid polygons are repaired with ``shapely.make_valid`` and warned about. Raises
+        DataError listing every problem in the file, by row and column.
+    """
+    src, df, geom = _open(path)
+    df = _columns(src, df, ("zone_id", "name", *(("geometry",) if src.csv else ())),
+                  ("priority", "target_min", "min_officers"))
+    zid = _ids(src, df, "zone_id", "zone")
+    name = _text(src, df, "name", what="zone")
+    priority = _number(src, df, "priority", whole=True, ok=lambda v: v in (1, 2, 3),
+                       fix="use 1, 2 or 3 (1 = highest), or leave it empty")
+    target = _number(src, df, "target_min", ok=lambda v: v > 0,
+                     fix="give minutes > 0, or leave it empty for the run's threshold")
+    min_off = _number(src, df, "min_officers", whole=True, ok=lambda v: v >= 0,
+                      fix="give a whole number >= 0, or leave it empty for the default "
+                          f"({settings.DEFAULT_MIN_OFFICERS})")
+    if geom is None:
+        wkt = [None if pd.isna(w) else str(w) for w in _col(df, "geometry")]
+        shapes = list(shapely.from_wkt(np.array(wkt, dtype=object), on_invalid="ignore"))
+        polys = _polygons(src, shapes, zid, wkt)
+    else:
+        polys = _polygons(src, list(geom), zid, None)
+    src.check()
+    out = gpd.GeoDataFrame(
+        {"zone_id": zid.astype(str), "name": name.astype(str),
+         "priority": priority.astype("Int64"), "target_min": target,
+         "min_officers": min_off.astype("Int64").fillna(settings.DEFAULT_MIN_OFFICERS)},
+        geometry=gpd.GeoSeries(polys), crs=WGS84,
+    )
+    src.emit("zones", len(out))
+    return out
+
+
+def read_officers(path: str | Path, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Read and validate an officers file (CSV with lat/lon, or points) against ``stations``.
+
+    Parameters
+    ----------
+    path
+        Columns ``officer_id, name, rank, station_id, status, last_seen`` and, in a CSV,
+        ``lat, lon`` (both empty: at the station). In a point file the geometry is the
+        position; an empty or null geometry means "at the station".
+    stations
+        The frame from :func:`read_stations` (not modified).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame: ``officer_id, name, rank, station_id, status`` (str), ``lat, lon``
+        (float64, NaN at the station), ``last_seen`` (datetime64[ns, UTC], NaT if empty),
+        ``at_station`` (bool), Point ``geometry`` (own position, else the station's) in
+        EPSG:4326. An officer whose station_id names no station is kept if it has a position,
+        else dropped; both are warned about. Raises DataError listing every problem.
+    """
+    if not isinstance(stations, gpd.GeoDataFrame) or "station_id" not in stations.columns:
+        msg = "stations: pass the GeoDataFrame returned by read_stations"
+        raise DataError(msg)
+    src, df, geom = _open(path)
+    df = _columns(src, df, ("officer_id", "name", "rank", "station_id", "status",
+                            *(("lat", "lon") if src.csv else ()), "last_seen"))
+    oid = _ids(src, df, "officer_id", "officer")
+    name, rank, sid, status = (_text(src, df, c, what="officer")
+                               for c in ("name", "rank", "station_id", "status"))
+    for i in np.flatnonzero(status.notna() & ~status.isin(STATUSES)):
+        src.add(i, f"status '{status.iloc[i]}' is not one of {', '.join(STATUSES)}")
+    lon, lat = _coords(src, df, geom, what="officer", empty_ok=True)
+    seen = _timestamps(src, df, "last_seen")
+    src.check()
+
+    st = stations.to_crs(WGS84) if stations.crs is not None else stations
+    home = dict(zip(st["station_id"].astype(str), st.geometry, strict=True))
+    at_station, known = np.isnan(lat), sid.isin(list(home)).to_numpy()
+    own = gpd.points_from_xy(lon, lat)
+    out = gpd.GeoDataFrame(
+        {"officer_id": oid.astype(str), "name": name.astype(str), "rank": rank.astype(str),
+         "station_id": sid.astype(str), "status": status.astype(str),
+         "lat": lat, "lon": lon, "last_seen": seen, "at_station": at_station},
+        geometry=[home.get(s) if a else p for s, a, p in zip(sid, at_station, own, strict=True)],
+        crs=WGS84,
+    )
+    for mask, fate in (
+        (~known & ~at_station, "kept at the officer's own position; fix the station_id"),
+        (~known & at_station, "these officers have no position of their own, cannot be located "
+                              "and were dropped; fix the station_id or give lat/lon"),
+    ):
+        if mask.any():
+            rows = ", ".join(f"{src.at(i)} (officer {oid.iloc[i]}, station_id '{sid.iloc[i]}')"
+                             for i in np.flatnonzero(mask))
+            src.note(f"station_id names no station at {rows}; {fate}")
+    ref = st.geometry[~(st.geometry.isna() | st.geometry.is_empty)]
+    if len(ref) and (np.abs(ref.x) > np.abs(ref.y)).all():  # stations: |lon| > |lat|
+        swapped = np.flatnonzero(np.abs(np.nan_to_num(lat)) > np.abs(np.nan_to_num(lon)))
+        if len(swapped):
+            src.note("lat and lon look swapped (every station has |lon| > |lat|) at "
+                     + ", ".join(f"{src.at(i)} (lat {lat[i]:g}, lon {lon[i]:g})" for i in swapped)
+                     + "; the positions were kept as given; check the columns")
+    out = out.loc[known | ~at_station].reset_index(drop=True)
+    src.emit("officers", len(out))
+    return out
+
+
+def read_suspension(path: str | Path, officers: gpd.GeoDataFrame | None = None) -> list[str]:
+    """Read a suspension list: a CSV with ``officer_id``, or a text file of one id per line.
+
+    Parameters
+    ----------
+    path
+        ``.csv``, or ``.txt``/``.lst``/no suffix (blank and ``#`` lines are ignored).
+    officers
+        If given, ids matching no ``officer_id`` in it are warned about and dropped.
+
+    Returns
+    -------
+    list of str
+        The ids in file order, each once (repeats are warned about); ``[]`` for an empty
+        list. Raises DataError if the file is unreadable or a CSV lacks ``officer_id``.
+    """
+    src = _source(path, (".csv", *_TEXT), "use .csv, or .txt with one officer_id per line")
+    try:
+        text = src.path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        src.fail(f"cannot be read as UTF-8 text ({exc})")
+    found: list[tuple[str, str]] = []  # (id, where)
+    if src.csv and text.strip():
+        df = _columns(src, _read_csv(src), ("officer_id",))
+        ids = _text(src, df, "officer_id", what="listed officer")
+        found = [(v, src.at(i)) for i, v in enumerate(ids) if not pd.isna(v)]
+    elif not src.csv:
+        lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1)]
+        found = [(v, f"line {n}") for n, v in lines if v and not v.startswith("#")]
+    src.check()
+    first: dict[str, str] = {}
+    repeats = [f"'{v}' at {where} (first at {first[v]})" for v, where in found
+               if first.setdefault(v, where) != where]
+    if repeats:
+        src.note(f"officer_id listed more than once, repeats ignored: {', '.join(repeats)}")
+    result = list(first)
+    if officers is not None:
+        valid = set(officers["officer_id"].astype(str))
+        unknown = [v for v in result if v not in valid]
+        if unknown:
+            src.note(f"{len(unknown)} officer_id(s) match no officer and are ignored: "
+                     + ", ".join(f"'{v}' ({first[v]})" for v in unknown))
+            result = [v for v in result if v in valid]
+    src.emit("suspension list", len(result))
+    return result

@@ -1,0 +1,345 @@
+"""Travel-time engine: minutes from the nearest available unit to every road node.
+
+Shortest paths run on the compiled CSR graph with :func:`scipy.sparse.csgraph.dijkstra`
+(multi-source, ``min_only``), so one call gives every node's time and its nearest unit, the
+unit's area of responsibility. Removing units recomputes only the nodes whose nearest unit
+was removed; adding units runs one search from the new units and keeps the better times.
+A unit may carry a turnout delay (seconds before it starts moving): it then starts from a
+virtual source node joined to its road node by an edge of that many seconds.
+
+Examples
+--------
+>>> import networkx as nx
+>>> from coverage.data.network import compile_graph
+>>> G = nx.MultiDiGraph()
+>>> G.add_nodes_from([(1, {"x": 0.0, "y": 0.0}), (2, {"x": 0.0, "y": 0.0})])
+>>> _ = G.add_edge(1, 2, travel_time=90.0)
+>>> tt = travel_times(compile_graph(G), ["A"], [0])
+>>> tt.minutes.tolist()
+[0.0, 1.5]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from coverage.data.network import FloatArray, IntArray, RoadNetwork, min_per_pair
+from coverage.errors import GraphError
+
+logger = logging.getLogger(__name__)
+
+UNREACHED = -1
+
+
+@dataclass(frozen=True, eq=False)
+class TravelTimes:
+    """Per node: seconds from the nearest available unit and which unit that is.
+
+    ``seconds[i]`` is ``inf`` and ``nearest[i]`` is ``-1`` where no unit can reach node ``i``.
+    ``nearest`` indexes ``unit_ids``/``unit_nodes``. ``delay_s`` holds each unit's turnout
+    delay (seconds before it starts moving, included in ``seconds``); None means none.
+    """
+
+    network: RoadNetwork
+    unit_ids: tuple[str, ...]
+    unit_nodes: IntArray
+    seconds: FloatArray
+    nearest: IntArray
+    delay_s: FloatArray | None = None
+
+    @property
+    def delays(self) -> FloatArray:
+        """Turnout delay per unit in seconds (zeros when the units have none)."""
+        if self.delay_s is None:
+            return np.zeros(len(self.unit_ids))
+        return self.delay_s
+
+    @property
+    def minutes(self) -> FloatArray:
+        """Response time per node in minutes (``inf`` where unreachable)."""
+        return self.seconds / 60.0
+
+    @property
+    def unreachable(self) -> int:
+        """Number of nodes no unit can reach."""
+        return int(np.count_nonzero(self.nearest == UNREACHED))
+
+    @cached_property
+    def nearest_unit_id(self) -> npt.NDArray[np.object_]:
+        """Officer id of each node's nearest unit (None where unreachable)."""
+        ids = np.array([*self.unit_ids, None], dtype=object)
+        return np.asarray(ids[np.where(self.nearest >= 0, self.nearest, len(self.unit_ids))])
+
+
+def _check_nodes(net: RoadNetwork, nodes: IntArray, what: str) -> None:
+    if nodes.size and (nodes.min() < 0 or nodes.max() >= net.n_nodes):
+        msg = f"{what}: node index out of range 0..{net.n_nodes - 1}"
+        raise GraphError(msg)
+
+
+def _search(
+    graph: sp.csr_array, sources: IntArray, *, limit: float = np.inf
+) -> tuple[FloatArray, IntArray]:
+    """Multi-source Dijkstra: seconds to every node and the source node that wins (-1: none)."""
+    if sources.size == 0:
+        n = graph.shape[0]
+        return np.full(n, np.inf), np.full(n, UNREACHED, dtype=np.int64)
+    dist, _pred, src = dijkstra(
+        graph, directed=True, indices=sources, min_only=True, return_predecessors=True,
+        limit=limit,
+    )
+    won = np.asarray(src, dtype=np.int64)
+    won[won < 0] = UNREACHED
+    return np.asarray(dist, dtype=np.float64), won
+
+
+def _check_delays(delay_s: npt.ArrayLike | None, n: int) -> FloatArray | None:
+    """Return the delays as a float array (None when absent or all zero); raise if invalid."""
+    if delay_s is None:
+        return None
+    delays = np.asarray(np.broadcast_to(np.asarray(delay_s, dtype=np.float64), (n,)),
+                        dtype=np.float64).copy()
+    if delays.size and not (np.isfinite(delays).all() and (delays >= 0).all()):
+        msg = "delay_s: turnout delays must be finite numbers of seconds >= 0"
+        raise GraphError(msg)
+    return delays if delays.any() else None
+
+
+def with_sources(graph: sp.csr_array, nodes: IntArray, weights: FloatArray) -> sp.csr_array:
+    """Return a new CSR graph with one virtual node ``n + i`` per source and an edge
+    ``n + i -> nodes[i]`` of ``weights[i]`` seconds (``n`` = nodes of ``graph``).
+
+    Searching from the virtual nodes starts each source ``weights[i]`` seconds late; the
+    original nodes keep their indices.
+    """
+    n, m = graph.shape[0], len(nodes)
+    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.arange(1, m + 1)])
+    indices = np.concatenate([graph.indices, np.asarray(nodes, dtype=graph.indices.dtype)])
+    data = np.concatenate([graph.data, np.asarray(weights, dtype=np.float64)])
+    return sp.csr_array((data, indices, indptr), shape=(n + m, n + m))
+
+
+def _delayed_search(
+    net: RoadNetwork, nodes: IntArray, delays: FloatArray
+) -> tuple[FloatArray, IntArray]:
+    """Multi-source search where unit ``i`` leaves ``delays[i]`` s late: seconds, unit index."""
+    n = net.n_nodes
+    pairs = np.column_stack([nodes.astype(np.float64), delays])
+    _, first = np.unique(pairs, axis=0, return_index=True)  # one source per (node, delay)
+    first = np.sort(first)
+    graph = with_sources(net.csr, nodes[first], delays[first])
+    seconds, src = _search(graph, np.arange(n, n + first.size, dtype=np.int64))
+    unit = np.where(src >= n, first[np.maximum(src - n, 0)], UNREACHED)
+    return seconds[:n], unit[:n]
+
+
+def travel_times(
+    net: RoadNetwork,
+    unit_ids: Sequence[str],
+    unit_nodes: npt.ArrayLike,
+    *,
+    delay_s: npt.ArrayLike | None = None,
+) -> TravelTimes:
+    """Return the time from the nearest unit to every node of ``net``.
+
+    Parameters
+    ----------
+    net
+        The compiled road network.
+    unit_ids
+        One id per available unit.
+    unit_nodes
+        The node index each unit stands at (see :meth:`RoadNetwork.nearest_nodes`).
+        Where several units share a node (and delay), the first listed is that node's
+        nearest unit.
+    delay_s
+        Optional turnout delay per unit (or one for all), seconds >= 0: the unit starts
+        moving that long after the call, so its own node is reached at ``delay_s``.
+
+    Returns
+    -------
+    TravelTimes
+        With no units every node is unreachable (``inf``): a valid, empty answer.
+    """
+    nodes = np.asarray(unit_nodes, dtype=np.int64)
+    if len(unit_ids) != len(nodes):
+        msg = f"unit_ids has {len(unit_ids)} entries but unit_nodes has {len(nodes)}"
+        raise GraphError(msg)
+    _check_nodes(net, nodes, "unit_nodes")
+    delays = _check_delays(delay_s, len(nodes))
+    if delays is not None:
+        seconds, nearest = _delayed_search(net, nodes, delays)
+        return TravelTimes(net, tuple(unit_ids), nodes, seconds, nearest, delays)
+    uniq, first = np.unique(nodes, return_index=True)
+    seconds, src = _search(net.csr, uniq)
+    owner = np.full(net.n_nodes, UNREACHED, dtype=np.int64)
+    owner[uniq] = first
+    nearest = np.where(src >= 0, owner[np.maximum(src, 0)], UNREACHED)
+    logger.debug("travel times from %d units over %d nodes", len(nodes), net.n_nodes)
+    return TravelTimes(net, tuple(unit_ids), nodes, seconds, nearest)
+
+
+def without_units(tt: TravelTimes, unit_ids: Sequence[str]) -> TravelTimes:
+    """Return new travel times with ``unit_ids`` removed, recomputing only what they served.
+
+    Nodes whose nearest unit stays keep their time (removing units never shortens a path).
+    For the others, a search over just those nodes starts from their boundary: each edge
+    ``w -> x`` from a kept node into the affected area seeds ``x`` at ``seconds[w] + t(w, x)``
+    on behalf of ``w``'s unit; a kept unit standing inside seeds its node at its delay.
+    The result equals a full recomputation (ties aside). Unknown ids are ignored.
+    """
+    net = tt.network
+    drop = set(unit_ids)
+    gone = np.array([uid in drop for uid in tt.unit_ids], dtype=bool)
+    keep_idx = np.flatnonzero(~gone)
+    if not gone.any():
+        return tt
+    new_ids = tuple(tt.unit_ids[i] for i in keep_idx)
+    renumber = np.full(len(tt.unit_ids) + 1, UNREACHED, dtype=np.int64)
+    renumber[keep_idx] = np.arange(len(keep_idx))
+    old_nearest = tt.nearest
+    affected = (old_nearest >= 0) & gone[np.maximum(old_nearest, 0)]
+    seconds = tt.seconds.copy()
+    nearest = renumber[np.where(old_nearest >= 0, old_nearest, len(tt.unit_ids))]
+    area = np.flatnonzero(affected)
+    if area.size:
+        sub_s, sub_unit = _reseed(net, tt, area, keep_idx)
+        seconds[area] = sub_s
+        nearest[area] = np.where(sub_unit >= 0, renumber[np.maximum(sub_unit, 0)], UNREACHED)
+    delays = None if tt.delay_s is None else tt.delay_s[keep_idx]
+    return TravelTimes(net, new_ids, tt.unit_nodes[keep_idx], seconds, nearest, delays)
+
+
+def _reseed(
+    net: RoadNetwork, tt: TravelTimes, area: IntArray, keep_idx: IntArray
+) -> tuple[FloatArray, IntArray]:
+    """Search the affected ``area`` from its boundary; return seconds and old unit index."""
+    a = area.size
+    local = np.full(net.n_nodes, UNREACHED, dtype=np.int64)
+    local[area] = np.arange(a)
+    incoming = net.csr_reverse[area].tocoo()  # row r: edges (col u) -> area[r]
+    to_x = np.asarray(incoming.row, dtype=np.int64)
+    from_u = np.asarray(incoming.col, dtype=np.int64)
+    w = np.asarray(incoming.data, dtype=np.float64)
+    inside = local[from_u] >= 0
+    # seeds: boundary edges from a kept, reachable node, and kept units standing inside the area
+    border = ~inside & np.isfinite(tt.seconds[from_u])
+    seed_unit = tt.nearest[from_u[border]]
+    seed_x = to_x[border]
+    seed_w = tt.seconds[from_u[border]] + w[border]
+    kept_nodes = tt.unit_nodes[keep_idx]
+    standing = local[kept_nodes] >= 0
+    seed_unit = np.concatenate([seed_unit, keep_idx[standing]])
+    seed_x = np.concatenate([seed_x, local[kept_nodes[standing]]])
+    seed_w = np.concatenate([seed_w, tt.delays[keep_idx[standing]]])
+    labels, virtual = np.unique(seed_unit, return_inverse=True)
+    n_sub = a + labels.size
+    # Inside edges come from the CSR (one per node pair); only seeds can repeat a pair.
+    v_rows, v_cols, v_vals = min_per_pair(a + virtual, seed_x, seed_w)
+    rows = np.concatenate([local[from_u[inside]], v_rows])
+    cols = np.concatenate([to_x[inside], v_cols])
+    vals = np.concatenate([w[inside], v_vals])
+    sub = sp.csr_array((vals, (rows, cols)), shape=(n_sub, n_sub))
+    dist, src = _search(sub, np.arange(a, n_sub, dtype=np.int64))
+    src = src[:a]
+    unit = np.full(a, UNREACHED, dtype=np.int64)
+    won = src >= a
+    unit[won] = labels[src[won] - a]
+    return dist[:a], unit
+
+
+def with_units(
+    tt: TravelTimes,
+    unit_ids: Sequence[str],
+    unit_nodes: npt.ArrayLike,
+    *,
+    delay_s: npt.ArrayLike | None = None,
+) -> TravelTimes:
+    """Return new travel times with units added (e.g. deployed reserves).
+
+    One multi-source search from the new units (each ``delay_s`` late, if given); a node
+    takes a new unit only where it is strictly faster, so existing assignments are kept on
+    ties.
+    """
+    nodes = np.asarray(unit_nodes, dtype=np.int64)
+    if len(unit_ids) != len(nodes):
+        msg = f"unit_ids has {len(unit_ids)} entries but unit_nodes has {len(nodes)}"
+        raise GraphError(msg)
+    if nodes.size == 0:
+        return tt
+    net = tt.network
+    _check_nodes(net, nodes, "unit_nodes")
+    added = travel_times(net, list(unit_ids), nodes, delay_s=delay_s)
+    better = added.seconds < tt.seconds
+    seconds = np.where(better, added.seconds, tt.seconds)
+    offset = len(tt.unit_ids)
+    nearest = np.where(better, added.nearest + offset, tt.nearest)
+    delays = None
+    if tt.delay_s is not None or added.delay_s is not None:
+        delays = np.concatenate([tt.delays, added.delays])
+    return TravelTimes(
+        net, (*tt.unit_ids, *unit_ids), np.concatenate([tt.unit_nodes, nodes]), seconds,
+        nearest, delays,
+    )
+
+
+def times_from(
+    net: RoadNetwork,
+    sources: npt.ArrayLike,
+    *,
+    delay_s: npt.ArrayLike | None = None,
+    limit_s: float = np.inf,
+    columns: npt.ArrayLike | None = None,
+    chunk: int = 64,
+) -> FloatArray:
+    """Return seconds from each source (leaving ``delay_s`` late) to every node, or ``columns``.
+
+    Row ``i`` holds the travel time from ``sources[i]`` to each node (or to each node in
+    ``columns``), its delay included; times beyond ``limit_s`` are ``inf``. The sums are
+    formed as in :func:`travel_times` (delay first, then edge by edge), so comparing the two
+    is exact. Searches run ``chunk`` sources at a time to bound memory.
+    """
+    src = np.asarray(sources, dtype=np.int64)
+    _check_nodes(net, src, "sources")
+    delays = _check_delays(delay_s, src.size)
+    cols = None if columns is None else np.asarray(columns, dtype=np.int64)
+    width = net.n_nodes if cols is None else cols.size
+    out = np.full((src.size, width), np.inf)
+    if src.size == 0:
+        return out
+    graph, starts = net.csr, src
+    if delays is not None:
+        graph = with_sources(net.csr, src, delays)
+        starts = np.arange(net.n_nodes, net.n_nodes + src.size, dtype=np.int64)
+    for lo in range(0, src.size, max(1, chunk)):
+        rows = dijkstra(graph, directed=True, indices=starts[lo : lo + chunk], limit=limit_s)
+        rows = rows[:, : net.n_nodes]
+        out[lo : lo + chunk] = rows if cols is None else rows[:, cols]
+    return out
+
+
+def times_to(
+    net: RoadNetwork, targets: npt.ArrayLike, *, limit_s: npt.ArrayLike
+) -> FloatArray:
+    """Return seconds from every node to each target, searching against traffic.
+
+    Row ``z`` of the result holds, for every node, the travel time from that node to
+    ``targets[z]``; entries beyond ``limit_s[z]`` are ``inf`` (not searched further), so
+    "within the target" reads ``row <= limit``. Memory: targets x nodes float64.
+    """
+    tgt = np.asarray(targets, dtype=np.int64)
+    limits = np.broadcast_to(np.asarray(limit_s, dtype=np.float64), tgt.shape)
+    _check_nodes(net, tgt, "targets")
+    out = np.full((tgt.size, net.n_nodes), np.inf)
+    for z, (node, limit) in enumerate(zip(tgt, limits, strict=True)):
+        out[z] = dijkstra(net.csr_reverse, directed=True, indices=[int(node)],
+                          limit=float(limit))[0]
+    return out

@@ -1,0 +1,1 @@
+"""Live operations: the store, the position feed, accounts, the audit log and the workspace."""

@@ -1,0 +1,187 @@
+"""Live positions: the latest report per officer with a staleness flag, merged into officers.
+
+A position is stale when it is older than ``stale_after_s`` (default
+:data:`coverage.settings.STALE_AFTER_S`). Stale officers are shown greyed on the map and
+left out of coverage unless asked for.
+
+    >>> live = latest_positions(store)                             # doctest: +SKIP
+    >>> officers = merge_live(ds.officers, live)                   # doctest: +SKIP
+    >>> analyse(dataclasses.replace(ds, officers=officers))        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage import settings
+from coverage.engine.analysis import Coverage, with_officers
+from coverage.ops.store import Store, now_us, to_us
+
+logger = logging.getLogger(__name__)
+
+#: Columns of :func:`latest_positions`, in order.
+LIVE_COLUMNS = ("officer_id", "lat", "lon", "timestamp", "stale", "age_s", "status",
+                "speed_kph", "heading_deg", "source", "reported")
+
+
+def latest_positions(store: Store, *, stale_after_s: float = settings.STALE_AFTER_S,
+                     now: datetime | None = None) -> pd.DataFrame:
+    """Return the newest position of every officer, with its age and a ``stale`` flag.
+
+    Parameters
+    ----------
+    store
+        An open store.
+    stale_after_s
+        A position older than this many seconds is stale.
+    now
+        The clock (aware datetime); by default the wall clock.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame, one row per officer by ``officer_id``: ``lat``, ``lon`` (float64),
+        ``timestamp`` (datetime64[us, UTC]), ``stale`` (bool), ``age_s`` (float64, negative
+        for a report slightly ahead of the clock), ``status`` (str or None), ``speed_kph``,
+        ``heading_deg`` (float64, NaN when not reported), ``source`` (``feed`` or
+        ``simulated``), ``reported`` (the timestamp text as received, with its offset).
+    """
+    if not stale_after_s >= 0:
+        msg = f"stale_after_s must be a number of seconds >= 0, got {stale_after_s}"
+        raise ValueError(msg)
+    clock = to_us(now) if now is not None else now_us()
+    rows = store.latest_positions()
+    ts = np.array([p.ts_us for p in rows], dtype=np.int64)
+    age = (clock - ts) / 1e6
+    frame = pd.DataFrame({
+        "officer_id": pd.Series([p.officer_id for p in rows], dtype=object),
+        "lat": np.array([p.lat for p in rows], dtype=np.float64),
+        "lon": np.array([p.lon for p in rows], dtype=np.float64),
+        "timestamp": pd.to_datetime(ts, unit="us", utc=True),
+        "stale": age > stale_after_s,
+        "age_s": age,
+        "status": pd.Series([p.status for p in rows], dtype=object),
+        "speed_kph": np.array([np.nan if p.speed_kph is None else p.speed_kph for p in rows],
+                              dtype=np.float64),
+        "heading_deg": np.array([np.nan if p.heading_deg is None else p.heading_deg
+                                 for p in rows], dtype=np.float64),
+        "source": pd.Series([p.source for p in rows], dtype=object),
+        "reported": pd.Series([p.timestamp for p in rows], dtype=object),
+    })
+    logger.info("live: %d officers, %d stale (older than %g s)", len(frame),
+                int(frame["stale"].sum()), stale_after_s)
+    return frame
+
+
+def merge_live(officers: gpd.GeoDataFrame, live: pd.DataFrame, *,
+               include_stale: bool = False) -> gpd.GeoDataFrame:
+    """Return a new officers frame with positions replaced by fresher live ones.
+
+    An officer's ``lat``, ``lon``, ``geometry`` and ``last_seen`` are replaced by the live
+    report when it is newer than ``last_seen`` (or ``last_seen`` is empty); such an officer
+    is no longer ``at_station``. Status is not changed. Live reports of officer ids not in
+    ``officers`` are ignored (logged).
+
+    Parameters
+    ----------
+    officers
+        The frame from :func:`coverage.data.loaders.read_officers` (not modified).
+    live
+        The frame from :func:`latest_positions`.
+    include_stale
+        Keep officers whose position comes from a stale live report. By default they are
+        left out of the result, so coverage counts only officers whose place is known.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The officers with three more columns: ``position_source`` (``roster``, ``feed`` or
+        ``simulated``), ``stale`` (bool; True only for a stale live position) and
+        ``live_age_s`` (float64, NaN for roster positions).
+    """
+    out = officers.copy()
+    out["position_source"] = "roster"
+    out["stale"] = False
+    out["live_age_s"] = np.nan
+    if len(live) == 0 or len(out) == 0:
+        return out
+    latest = live.drop_duplicates("officer_id", keep="last").set_index("officer_id")
+    ids = out["officer_id"].astype(str)
+    unknown = len(latest.index.difference(ids))
+    if unknown:
+        logger.info("live: %d reports for officer ids not in the roster were ignored", unknown)
+    has = np.flatnonzero(ids.isin(latest.index).to_numpy())
+    if not len(has):
+        return out
+    rows = latest.loc[ids.iloc[has]]
+    live_ts = _naive_utc(rows["timestamp"])
+    seen = _naive_utc(out["last_seen"].iloc[has])
+    fresher = np.isnat(seen) | (live_ts > seen)
+    pick, rows = has[fresher], rows.loc[fresher]
+    for col, values in (("lat", rows["lat"]), ("lon", rows["lon"]),
+                        ("position_source", rows["source"]), ("stale", rows["stale"]),
+                        ("live_age_s", rows["age_s"])):
+        column = out[col].to_numpy(copy=True)
+        column[pick] = values.to_numpy()
+        out[col] = column
+    last_seen = _naive_utc(out["last_seen"])
+    last_seen[pick] = live_ts[fresher]
+    out["last_seen"] = pd.to_datetime(last_seen).tz_localize("UTC")
+    at_station = out["at_station"].to_numpy(dtype=bool, copy=True)
+    at_station[pick] = False
+    out["at_station"] = at_station
+    geometry = np.asarray(out.geometry.array, dtype=object).copy()
+    geometry[pick] = gpd.points_from_xy(rows["lon"].to_numpy(), rows["lat"].to_numpy())
+    out = out.set_geometry(gpd.GeoSeries(list(geometry), index=out.index, crs=out.crs))
+    if not include_stale:
+        out = out.loc[~out["stale"].to_numpy(dtype=bool)].reset_index(drop=True)
+    return out
+
+
+def _naive_utc(values: pd.Series) -> np.ndarray:
+    """Datetimes as naive UTC ``datetime64[ns]`` (NaT kept), for plain numpy comparisons."""
+    return np.array(pd.to_datetime(values, utc=True).dt.tz_localize(None)
+                      .to_numpy(dtype="datetime64[ns]"))
+
+
+@dataclass(frozen=True, eq=False)
+class LiveCoverage:
+    """Coverage with live positions: the run, every officer drawn, and the feed's state.
+
+    ``officers`` holds every officer (stale ones flagged, for drawing greyed);
+    ``coverage`` counts only fresh or roster positions unless stale ones were included.
+    """
+
+    coverage: Coverage
+    officers: gpd.GeoDataFrame
+    live_reports: int
+    stale: int
+    simulated: int
+    newest_age_s: float | None
+
+
+def live_coverage(cov: Coverage, live: pd.DataFrame, *,
+                  include_stale: bool = False) -> LiveCoverage:
+    """Return ``cov`` re-run with the live positions in ``live`` merged into its officers.
+
+    Officers whose latest live report is stale are drawn but left out of the run unless
+    ``include_stale``; officers with no live report keep their roster position.
+    """
+    every = merge_live(cov.dataset.officers, live, include_stale=True)
+    stale = every["stale"].to_numpy(dtype=bool)
+    counted = every if include_stale else every.loc[~stale].reset_index(drop=True)
+    run = with_officers(cov, counted)
+    from_feed = every["position_source"].astype(str).to_numpy() != "roster"
+    ages = every["live_age_s"].to_numpy(dtype=np.float64)[from_feed]
+    return LiveCoverage(
+        coverage=run, officers=every, live_reports=int(from_feed.sum()),
+        stale=int(stale.sum()),
+        simulated=int((every["position_source"].astype(str) == "simulated").sum()),
+        newest_age_s=float(np.nanmin(ages)) if ages.size and np.isfinite(ages).any() else None,
+    )

@@ -1,0 +1,1 @@
+"""Planning: scenarios, the backfill optimiser, criticality, sweeps and the what-if."""

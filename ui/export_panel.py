@@ -1,0 +1,74 @@
+"""The export panel: format, redaction and title, then a download of the briefing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import geopandas as gpd
+import streamlit as st
+
+from coverage.briefing.brief import DEFAULT_TITLE, Brief, build_brief
+from coverage.briefing.export import export_html, export_pdf, pdf_map, render_map
+from coverage.engine.analysis import Coverage
+from ui.auth import record
+from ui.feedback import checked
+
+_EXPORT_MIME = {".pdf": "application/pdf", ".png": "image/png", ".html": "text/html"}
+_REDACTIONS = {"stations": "Officers as station counts (default, leaves the control room)",
+               "displace": "Officer positions displaced 300-800 m",
+               "none": "Exact officer positions (control room only)"}
+
+
+def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
+                 suspension_source: str | None = None, key: str,
+                 areas: tuple[tuple[str, gpd.GeoDataFrame], ...] = ()) -> None:
+    """Format, redaction and title pickers, then a download button for the briefing export.
+
+    The export shows the same map and figures as the page (``coverage.briefing.export``): the
+    scenario's map with zones newly below target outlined, and ``areas`` (e.g. a service
+    area); making one is audited.
+    """
+    with st.expander("Export a briefing (PDF, PNG or HTML)", icon=":material/download:"):
+        c1, c2 = st.columns(2)
+        fmt = c1.radio("Format", list(_EXPORT_MIME), horizontal=True, key=f"{key}-fmt",
+                       format_func=lambda s: s[1:].upper())
+        redact = c2.selectbox("Officers", list(_REDACTIONS), key=f"{key}-redact",
+                              format_func=_REDACTIONS.__getitem__)
+        title = st.text_input("Title", value=DEFAULT_TITLE, max_chars=120, key=f"{key}-title")
+        if st.button("Prepare export", key=f"{key}-make", icon=":material/build:"):
+            with st.status(f"Preparing the {fmt[1:].upper()} briefing...",
+                           expanded=True) as status:
+                st.write("Building the briefing (figures, gaps, redaction)...")
+                brief = checked(build_brief, scenario, baseline=baseline, title=title,
+                                redact=redact, suspension_source=suspension_source,
+                                areas=areas)
+                st.write("Rendering the map..." if fmt != ".html" else "Writing the page...")
+                data, how = checked(_EXPORTERS[fmt], brief)
+                st.write(how)
+                status.update(label=f"{fmt[1:].upper()} ready ({len(data) / 1024:,.0f} KiB)",
+                              state="complete")
+            st.session_state[f"{key}-file"] = (fmt, data, brief.created)
+            record("export", format=fmt[1:], redact=redact, page=key,
+                   suspended=len(scenario.suspended), bytes=len(data))
+        ready = st.session_state.get(f"{key}-file")
+        if ready:
+            fmt_ready, data, created = ready
+            st.download_button(
+                f"Download {fmt_ready[1:].upper()}", data=data, mime=_EXPORT_MIME[fmt_ready],
+                file_name=f"briefing-{created:%Y%m%d-%H%M%S}{fmt_ready}", key=f"{key}-dl",
+                icon=":material/download:", type="primary")
+
+
+def _png(brief: Brief) -> tuple[bytes, str]:
+    image = render_map(brief)
+    return image.png, image.description
+
+
+def _pdf(brief: Brief) -> tuple[bytes, str]:
+    image = pdf_map(brief)
+    return export_pdf(brief, map_image=image), image.description
+
+
+_EXPORTERS: dict[str, Callable[[Brief], tuple[bytes, str]]] = {
+    ".pdf": _pdf, ".png": _png,
+    ".html": lambda b: (export_html(b), "standalone page, Leaflet inlined: opens offline")}

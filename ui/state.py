@@ -1,0 +1,195 @@
+"""Cached state shared by the pages: the store, the active dataset and its runs, the demo feed.
+
+Resources cached with ``st.cache_resource`` (the road network, coverage runs, the store) are
+shared by every session of the process and never mutated. Session keys live here too, behind
+named functions (:func:`set_last_what_if`, :func:`last_what_if`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from coverage import settings
+from coverage.briefing.assets import install_static
+from coverage.briefing.layers import NodeGrid, node_grid
+from coverage.data.dataset import Dataset, load_dataset
+from coverage.data.demo import DEMO_FILES, DEMO_SUSPENSION
+from coverage.engine.analysis import Coverage, analyse
+from coverage.errors import CoverageError
+from coverage.ops import accounts, workspace
+from coverage.ops.positions import LIVE_COLUMNS, LiveCoverage, latest_positions, live_coverage
+from coverage.ops.simulate import Background, run_in_background
+from coverage.ops.store import Store, open_store
+from ui.feedback import checked, md, say
+
+ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["DEMO_SUSPENSION"]
+
+
+def store_url() -> str:
+    """The store URL: ``SECCOV_DB``, else a SQLite file in the data folder."""
+    url = settings.db_url()
+    if url:
+        return url
+    folder = workspace.data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'seccov.db'}"
+
+
+@st.cache_resource
+def _open_store() -> Store:
+    s = open_store(store_url())
+    if settings.demo_mode():
+        accounts.ensure_demo_accounts(s)
+    return s
+
+
+def store() -> Store:
+    """The store (shared connection, thread-safe), migrated on first use.
+
+    If it cannot be opened the page shows why (``st.error``) and stops; the next run
+    tries again.
+    """
+    return checked(_open_store)
+
+
+def reset_store() -> None:
+    """Forget the open store (tests; a changed ``SECCOV_DB``)."""
+    _open_store.clear()
+
+
+@st.cache_resource
+def static_assets() -> str:
+    """Copy Leaflet into ./static once per process; return the URL the map loads it from."""
+    install_static(ROOT / "static")
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static" if base else "/app/static"
+
+
+def current_files() -> dict[str, Path]:
+    """The active dataset's files: the last upload that validated, else the demo district."""
+    return workspace.active_files(default=dict(DEMO_FILES))
+
+
+def data_is_demo() -> bool:
+    """True when the files in use are the bundled synthetic district."""
+    return current_files() == dict(DEMO_FILES)
+
+
+def _key(files: dict[str, Path]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, str(v)) for k, v in files.items()))
+
+
+@dataclass
+class _Loaded:
+    """Datasets loaded in this process, by file set (shared by every session)."""
+
+    lock: threading.Lock
+    by_key: dict[tuple[tuple[str, str], ...], Dataset]
+
+
+@st.cache_resource
+def _loaded() -> _Loaded:
+    return _Loaded(threading.Lock(), {})
+
+
+def _dataset(key: tuple[tuple[str, str], ...]) -> Dataset:
+    """The dataset of ``key``; the first load shows its stages in an ``st.status`` box."""
+    loaded = _loaded()
+    with loaded.lock:
+        if key not in loaded.by_key:
+            with st.status("Loading the district: road network, stations, zones, "
+                           "officers...", expanded=True) as status:
+                loaded.by_key[key] = checked(load_dataset, **dict(key), progress=say)
+                status.update(label="District loaded", state="complete", expanded=False)
+        return loaded.by_key[key]
+
+
+def dataset() -> Dataset:
+    """The active dataset, loaded once per process (errors and warnings shown)."""
+    return _dataset(_key(current_files()))
+
+
+@st.cache_resource(show_spinner="Computing coverage...", max_entries=16)
+def _coverage(key: tuple[tuple[str, str], ...], threshold_min: float) -> Coverage:
+    return analyse(_dataset(key), threshold_min=threshold_min)
+
+
+def coverage(threshold_min: float = settings.DEFAULT_THRESHOLD_MIN) -> Coverage:
+    """Coverage of the active dataset (roster positions) at a threshold, cached."""
+    dataset()  # loads it with a progress box first, outside the cached function
+    return checked(_coverage, _key(current_files()), float(threshold_min))
+
+
+@st.cache_resource(show_spinner="Laying the map grid...", max_entries=3)
+def _grid(key: tuple[tuple[str, str], ...]) -> NodeGrid:
+    return node_grid(_dataset(key).network, cell_m=settings.MAP_GRID_M)
+
+
+def grid() -> NodeGrid:
+    """The map grid of the active dataset's road network (see coverage.briefing.layers)."""
+    dataset()
+    return checked(_grid, _key(current_files()))
+
+
+def clear_data_caches() -> None:
+    """Drop cached datasets and runs and stop demo feeds (a new dataset is active)."""
+    stop_demo_feeds()
+    for fn in (_loaded, _coverage, _grid):
+        fn.clear()
+
+
+@dataclass
+class _Feeds:
+    """The demo feeds of this process, by dataset."""
+
+    lock: threading.Lock
+    running: dict[tuple[tuple[str, str], ...], Background]
+
+
+@st.cache_resource
+def _demo_feeds() -> _Feeds:
+    return _Feeds(threading.Lock(), {})
+
+
+def _demo_feed(key: tuple[tuple[str, str], ...]) -> None:
+    """Keep the demo's simulated feed running (restarted if it ended, e.g. a store error)."""
+    ds = _dataset(key)
+    feeds = _demo_feeds()
+    with feeds.lock:
+        if _key(current_files()) != key:  # a real dataset was activated meanwhile
+            return
+        feed = feeds.running.get(key)
+        if feed is None or not feed.alive:
+            feeds.running[key] = run_in_background(_open_store(), ds.network, ds.officers,
+                                                   interval_s=settings.refresh_s())
+
+
+def stop_demo_feeds() -> None:
+    """Stop every simulated demo feed of this process (a real dataset became active)."""
+    feeds = _demo_feeds()
+    with feeds.lock:
+        for feed in feeds.running.values():
+            feed.stop.set()
+        feeds.running.clear()
+
+
+def live(*, include_stale: bool = False,
+         threshold_min: float = settings.DEFAULT_THRESHOLD_MIN) -> LiveCoverage:
+    """Coverage with the store's latest positions merged in (fresh read on every call)."""
+    base = coverage(threshold_min)
+    try:
+        db = _open_store()
+        if settings.demo_feed_enabled() and data_is_demo():
+            _demo_feed(_key(current_files()))
+        positions = latest_positions(db, stale_after_s=settings.stale_after_s())
+    except CoverageError as exc:  # the store is down: keep the map, on roster positions
+        st.warning(f"Live positions unavailable, showing roster positions: {md(exc)}",
+                   icon=":material/cloud_off:")
+        positions = pd.DataFrame({c: [] for c in LIVE_COLUMNS})
+    return checked(live_coverage, base, positions, include_stale=include_stale)
