@@ -1,30 +1,14 @@
-"""Shared fixtures: tiny hand-checkable inputs and the path helpers."""
+"""Shared fixtures: tiny hand-checkable inputs (helpers in tests/support/tiny.py)."""
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
-R = 6_371_009.0
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle metres, written out independently of the package."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * R * math.asin(math.sqrt(h))
-
-
-# Hand-checked edge times of tiny.osm (seconds): 1->3 residential 20 km/h, 4->3 service 15 km/h.
-T13 = (haversine_m(71.5, 34, 71.501, 34) + haversine_m(71.501, 34, 71.502, 34)) / 20 * 3.6
-T43 = haversine_m(71.502, 34, 71.502, 34.001) / 15 * 3.6
+from tests.support.tiny import DATA, write
 
 
 @pytest.fixture
@@ -48,11 +32,6 @@ def _keep_main_module() -> Iterator[None]:
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

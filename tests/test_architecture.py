@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.tiny import ROOT
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -11,7 +11,7 @@ import pytest
 from coverage.ops import registry
 from coverage.ops._schema import SCHEMA_VERSION
 from coverage.ops.store import Position, Reject, Store, StoreError, from_us, open_store, to_us
-from tests import pg
+from tests.support import pg
 
 SQLISH = "x'); DROP TABLE positions; --"
 

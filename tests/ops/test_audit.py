@@ -13,7 +13,7 @@ from coverage.cli.main import main
 from coverage.ops import audit
 from coverage.ops.audit import AuditError
 from coverage.ops.store import Store, StoreError, open_store
-from tests import pg
+from tests.support import pg
 
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 
 from coverage.data.roads import edge_speed_kph, load_graph, oneway_direction, parse_maxspeed
 from coverage.errors import DataError, DataWarning
-from tests.conftest import haversine_m, write
+from tests.support.tiny import haversine_m, write
 
 LEN_1_3 = haversine_m(71.500, 34.0, 71.501, 34.0) + haversine_m(71.501, 34.0, 71.502, 34.0)
 LEN_3_5 = haversine_m(71.502, 34.0, 71.503, 34.0)

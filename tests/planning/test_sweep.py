@@ -13,7 +13,7 @@ from coverage.engine.analysis import analyse
 from coverage.errors import DataError
 from coverage.planning.criticality import criticality
 from coverage.planning.sweep import evaluate, random_suspensions, run_sweep, sweep, sweep_model
-from tests.planning_cases import random_case, reference_objective
+from tests.support.planning_cases import random_case, reference_objective
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from coverage.ops import audit
 from coverage.ops.store import open_store
-from tests.browser import (
+from tests.support.browser import (
     ROOT,
     Server,
     chromium_path,

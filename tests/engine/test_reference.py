@@ -19,7 +19,7 @@ from shapely.geometry import Point, box
 
 from coverage.cli.main import main
 from coverage.data.roads import load_graph
-from tests.conftest import haversine_m, write
+from tests.support.tiny import haversine_m, write
 
 LON0, LAT0, STEP = 71.50, 34.00, 0.002
 

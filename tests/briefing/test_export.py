@@ -21,7 +21,7 @@ from coverage.briefing.export import ExportError, export_html, export_pdf, expor
 from coverage.briefing.mapview import coverage_map
 from coverage.cli.main import main
 from coverage.settings import HANDLING_MARKING
-from tests.conftest import haversine_m, write
+from tests.support.tiny import haversine_m, write
 
 XSS = "<script>alert(1)</script>"
 B_OWN = (71.502, 34.001)  # officer B's own position

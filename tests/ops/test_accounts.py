@@ -16,7 +16,7 @@ from coverage.cli.main import main
 from coverage.ops import accounts, audit
 from coverage.ops.accounts import AccountError
 from coverage.ops.store import Store, open_store
-from tests import pg
+from tests.support import pg
 
 PW = "correct horse battery"
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

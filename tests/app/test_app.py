@@ -1,6 +1,6 @@
 """App tests: every page runs on the demo district, with one interaction each; sign-in and roles.
 
-AppTest runs the real scripts in this process (no browser; tests/test_browser.py drives the
+AppTest runs the real scripts in this process (no browser; tests/app/test_browser.py drives the
 real server). The demo's compiled road graph comes from the default cache filled by
 scripts/setup.sh; the store and uploads go to a fresh folder per test.
 """
@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from coverage.ops import accounts
 from coverage.ops.store import Position, open_store, to_us
-from tests.conftest import ROOT
+from tests.support.tiny import ROOT
 
 APP = str(ROOT / "app.py")
 

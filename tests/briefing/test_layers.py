@@ -18,7 +18,7 @@ from coverage.briefing.layers import (
 )
 from coverage.engine.analysis import analyse
 from coverage.errors import DataError
-from tests.conftest import haversine_m
+from tests.support.tiny import haversine_m
 
 
 @pytest.fixture

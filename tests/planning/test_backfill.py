@@ -17,8 +17,8 @@ from coverage.data.dataset import load_dataset
 from coverage.engine.analysis import analyse
 from coverage.errors import DataError, DataWarning
 from coverage.planning.backfill import backfill, backfill_dict, read_area
-from tests.conftest import write
-from tests.planning_cases import WEIGHT, random_case, reference_objective
+from tests.support.planning_cases import WEIGHT, random_case, reference_objective
+from tests.support.tiny import write
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_module_entry_point_prints_only_json(tiny_inputs) -> None:
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.support.tiny import ROOT
 
     run = subprocess.run(
         [sys.executable, "-m", "coverage", "-q", *cli_args(tiny_inputs, "--reserves", "1",

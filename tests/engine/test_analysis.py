@@ -1,4 +1,4 @@
-"""Coverage figures on the tiny district, checked by hand (see tests/conftest.py)."""
+"""Coverage figures on the tiny district, checked by hand (see tests/conftest.py and tests/support/tiny.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from coverage.engine.analysis import analyse, suspend
 from coverage.engine.report import report_dict, report_table
-from tests.conftest import T13, T43
+from tests.support.tiny import T13, T43
 
 
 def zone(rep: dict, zone_id: str) -> dict:

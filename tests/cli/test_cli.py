@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from coverage.cli.main import main
-from tests.conftest import ROOT, write
+from tests.support.tiny import ROOT, write
 
 ZONE_KEYS = {"zone_id", "name", "priority", "target_min", "nodes", "covered_share", "p50_min",
              "p90_min", "max_min", "unreachable_nodes", "officers_within_target",

@@ -21,8 +21,8 @@ from coverage.errors import DataError, DataWarning
 from coverage.ops import registry
 from coverage.ops.feed import ingest_file, parse_timestamp
 from coverage.ops.store import Store, StoreError, open_store, to_us
-from tests import pg
-from tests.conftest import ROOT, write
+from tests.support import pg
+from tests.support.tiny import ROOT, write
 
 NOW = to_us(datetime(2026, 11, 25, 3, 0, tzinfo=UTC))  # 08:00 in Peshawar
 HEADER = "officer_id,lat,lon,timestamp,status,speed_kph,heading_deg\n"

@@ -18,7 +18,7 @@ from coverage.briefing.brief import (
     officer_points,
     scenario_text,
 )
-from tests.conftest import haversine_m, write
+from tests.support.tiny import haversine_m, write
 
 PKT = timezone(timedelta(hours=5))
 B_OWN = (71.502, 34.001)  # officer B's own position in tiny_inputs

@@ -20,7 +20,7 @@ from coverage.engine.analysis import analyse
 from coverage.ops.positions import LIVE_COLUMNS, latest_positions, merge_live
 from coverage.ops.simulate import _roads, simulate_feed, simulate_records
 from coverage.ops.store import Position, Store, open_store, to_us
-from tests.conftest import haversine_m
+from tests.support.tiny import haversine_m
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # tiny officers were last seen at 03:00 UTC
 

@@ -16,8 +16,8 @@ from coverage.planning.criticality import (
     criticality_dict,
     criticality_layer,
 )
-from tests.conftest import haversine_m
-from tests.planning_cases import random_case, reference_objective
+from tests.support.planning_cases import random_case, reference_objective
+from tests.support.tiny import haversine_m
 
 T13 = (haversine_m(71.5, 34, 71.501, 34) + haversine_m(71.501, 34, 71.502, 34)) / 20 * 3.6
 T43 = haversine_m(71.502, 34, 71.502, 34.001) / 15 * 3.6

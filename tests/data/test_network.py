@@ -17,7 +17,7 @@ from coverage.data.network import (
 )
 from coverage.data.roads import load_graph
 from coverage.errors import DataWarning, GraphError
-from tests.conftest import haversine_m
+from tests.support.tiny import haversine_m
 
 
 def test_save_load_roundtrip(tiny_osm: Path, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Helpers for tests/test_browser.py: the real Streamlit server and headless Chromium.
+"""Helpers for tests/app/test_browser.py: the real Streamlit server and headless Chromium.
 
 The server runs ``streamlit run app.py`` on a free local port in demo mode, with its store
 and uploads in a temporary folder and the default compiled-graph cache (filled by
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",

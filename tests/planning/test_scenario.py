@@ -20,8 +20,8 @@ from coverage.planning.scenario import (
     apply_scenario,
 )
 from coverage.planning.scenario_io import load_scenario, save_scenario
-from tests.conftest import T13, T43, write
-from tests.planning_cases import random_case, reference_objective
+from tests.support.planning_cases import random_case, reference_objective
+from tests.support.tiny import T13, T43, write
 
 
 def seconds(cov, node_id: int) -> float:

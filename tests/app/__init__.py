@@ -1,0 +1,1 @@
+"""Tests of the Streamlit app (AppTest and the real server in Chromium)."""

@@ -1,0 +1,1 @@
+"""Shared test helpers: tiny hand-checkable inputs, a PostgreSQL server, the browser."""
