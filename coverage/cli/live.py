@@ -22,6 +22,7 @@ from typing import Any
 
 from coverage import settings
 from coverage.cli.argtypes import whole
+from coverage.cli.inputs import add_format
 from coverage.data.demo import DEMO_FILES
 from coverage.errors import CoverageError
 
@@ -33,7 +34,24 @@ def _db(p: argparse.ArgumentParser) -> None:
 
 
 def _fmt(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_format(p)
+
+
+INPUT_FORMATS = ("csv", "ndjson", "geojson")
+
+
+def _json_alias(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true",
+                   help="deprecated: same as --format json (prints a warning)")
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """``table`` or ``json``; ``--json`` and ``ingest --format csv|ndjson|geojson`` still work,
+    with a warning on stderr that says what to write instead."""
+    if getattr(args, "json", False):
+        print("warning: --json is deprecated; use --format json", file=sys.stderr)
+        return "json"
+    return str(args.format)
 
 
 def add_parsers(sub: Any) -> None:
@@ -41,15 +59,18 @@ def add_parsers(sub: Any) -> None:
     ing = sub.add_parser("ingest", help="store live positions from a file or stdin")
     _db(ing)
     ing.add_argument("--from", dest="source", required=True, help="file, or - for stdin")
-    ing.add_argument("--format", choices=("csv", "ndjson", "geojson"),
+    ing.add_argument("--input-format", choices=INPUT_FORMATS,
                      help="input format (default: from the suffix; stdin: csv)")
+    ing.add_argument("--format", choices=("table", "json", *INPUT_FORMATS), default="table",
+                     metavar="{table,json}", help="output: a summary line (default) or JSON; "
+                     "csv/ndjson/geojson here is the old spelling of --input-format")
     ing.add_argument("--follow", action="store_true", help="keep reading as the file grows")
     ing.add_argument("--max-seconds", type=float, help="stop after this many seconds")
     ing.add_argument("--idle-s", type=float, help="stop after this long without new input")
     ing.add_argument("--officers", type=Path, help="register this roster first; then unknown "
                      "officer ids are rejected")
     ing.add_argument("--batch-size", type=whole(1), default=settings.INGEST_BATCH)
-    ing.add_argument("--json", action="store_true", help="print the counts as JSON")
+    _json_alias(ing)
 
     pos = sub.add_parser("positions", help="latest position per officer, or the rejects")
     _db(pos)
@@ -69,7 +90,8 @@ def add_parsers(sub: Any) -> None:
     sim.add_argument("--start", help="first report's time, ISO 8601 with offset "
                      "(default: --seconds before now)")
     sim.add_argument("--realtime", action="store_true", help="pace reports with the clock")
-    sim.add_argument("--json", action="store_true", help="print the counts as JSON")
+    _fmt(sim)
+    _json_alias(sim)
 
     users = sub.add_parser("users", help="local accounts and roles")
     act = users.add_subparsers(dest="users_command", required=True)
@@ -92,8 +114,7 @@ def add_parsers(sub: Any) -> None:
                            help="read the password from the first line of stdin")
             p.add_argument("--password", help="the password itself (visible in shell history; "
                            "prefer --password-stdin or the prompt)")
-        if name == "list":
-            _fmt(p)
+        _fmt(p)
 
     aud = sub.add_parser("audit", help="query the audit log")
     _db(aud)
@@ -169,15 +190,20 @@ def _cmd_ingest(args: argparse.Namespace, _stages: Any) -> int:
     from coverage.ops.feed import ingest_file
     from coverage.ops.registry import register_officers
 
+    if args.format in INPUT_FORMATS:
+        print(f"warning: ingest --format {args.format} is deprecated; use --input-format "
+              f"{args.format} (--format is the output: table or json)", file=sys.stderr)
+        args.input_format, args.format = args.input_format or args.format, "table"
+    out = _output_format(args)
     with _open(args) as store, _stop_on_signals() as stop:
         if args.officers is not None:
             ds = register_officers(store, args.officers, registered_by=_actor_or_none())
             print(f"{args.officers.name}: {ds.officers:,} officer ids registered",
                   file=sys.stderr)
-        result = ingest_file(store, args.source, fmt=args.format, follow=args.follow,
+        result = ingest_file(store, args.source, fmt=args.input_format, follow=args.follow,
                              max_seconds=args.max_seconds, idle_s=args.idle_s, stop=stop,
                              batch_size=args.batch_size)
-    if args.json:
+    if out == "json":
         print(json.dumps({"input": result.input_name, "ingest_id": result.ingest_id,
                           "read": result.read, "accepted": result.accepted,
                           "duplicates": result.duplicates, "rejected": result.rejected,
@@ -233,6 +259,7 @@ def _cmd_simulate(args: argparse.Namespace, stages: Any) -> int:
                f"{args.interval_s} and {args.seconds}")
         raise CoverageError(msg)
     start = _time(args.start, "--start")
+    out = _output_format(args)
     officers = read_officers(args.officers, read_stations(args.stations))
     net = open_roads(args.roads, progress=stages)
     stages.close()
@@ -240,7 +267,7 @@ def _cmd_simulate(args: argparse.Namespace, stages: Any) -> int:
         res = simulate_feed(store, net, officers, seconds=args.seconds,
                             interval_s=args.interval_s, seed=args.seed, start=start,
                             realtime=args.realtime, stop=stop)
-    if args.json:
+    if out == "json":
         print(json.dumps({"officers": res.officers, "steps": res.steps,
                           "start": res.start.isoformat(), "end": res.end.isoformat(),
                           "read": res.ingest.read, "accepted": res.ingest.accepted,
@@ -279,24 +306,31 @@ def _cmd_users(args: argparse.Namespace, _stages: Any) -> int:
     cmd = args.users_command
     sso = cmd == "add" and args.sso
     password = _password(args) if cmd in ("add", "passwd") and not sso else None
+    as_json = args.format == "json"
+
+    def done(text: str, **record: Any) -> None:
+        print(json.dumps({"action": cmd, **record}) if as_json else text)
+
     with _open(args) as store:
         if cmd == "add":
             u = accounts.add_user(store, args.username, password, args.role, actor=_actor(args))
-            print(f"user '{u.username}' added as {u.role}"
-                  + (" (single sign-on, no local password)" if sso else ""))
+            done(f"user '{u.username}' added as {u.role}"
+                 + (" (single sign-on, no local password)" if sso else ""),
+                 username=u.username, role=u.role, sso=bool(sso))
         elif cmd == "remove":
             accounts.remove_user(store, args.username, actor=_actor(args))
-            print(f"user '{args.username}' removed")
+            done(f"user '{args.username}' removed", username=args.username)
         elif cmd == "set-role":
             u = accounts.set_role(store, args.username, args.role, actor=_actor(args))
-            print(f"user '{u.username}' is now {u.role}")
+            done(f"user '{u.username}' is now {u.role}", username=u.username, role=u.role)
         elif cmd == "passwd":
             accounts.set_password(store, args.username, password or "", actor=_actor(args))
-            print(f"password of '{args.username}' changed")
+            done(f"password of '{args.username}' changed", username=args.username)
         elif cmd == "demo":
             made = accounts.ensure_demo_accounts(store)
-            print(f"demo accounts created: {', '.join(u.username for u in made) or 'none'} "
-                  "(password = user name; SECCOV_DEMO=1 only)")
+            done(f"demo accounts created: {', '.join(u.username for u in made) or 'none'} "
+                 "(password = user name; SECCOV_DEMO=1 only)",
+                 created=[u.username for u in made])
         else:
             rows: list[dict[str, Any]] = [{"username": u.username, "role": u.role, "demo": u.demo,
                      "pages": list(accounts.pages_for(u.role)),

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_format(rep)
     prep = sub.add_parser("prepare", help="parse a road file once and cache the compiled graph")
     prep.add_argument("--roads", required=True, type=Path)
+    add_format(prep)
     _add_brief(sub.add_parser("brief", help="briefing export: PNG map, offline HTML map or "
                               "PDF (see docs/exports.md)"))
     _live_commands.add_parsers(sub)  # ingest, positions, simulate-feed, users, audit
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_brief(br: argparse.ArgumentParser) -> None:
     add_inputs(br)
+    add_format(br)
     br.add_argument("--out", required=True, type=Path, help="output file: .png, .html or .pdf")
     br.add_argument("--title", default="Security coverage briefing", help="briefing title")
     br.add_argument("--redact", choices=("stations", "displace", "none"), default="stations",
@@ -94,7 +96,11 @@ def _cmd_prepare(args: argparse.Namespace, stages: Stages) -> int:
 
     net = open_roads(args.roads, progress=stages)
     stages.close()
-    print(f"{args.roads.name}: {net.n_nodes:,} nodes, {net.n_edges:,} edges compiled and cached")
+    if args.format == "json":
+        print(json.dumps({"roads": str(args.roads), "nodes": net.n_nodes, "edges": net.n_edges}))
+    else:
+        print(f"{args.roads.name}: {net.n_nodes:,} nodes, {net.n_edges:,} edges compiled and "
+              "cached")
     return 0
 
 
@@ -118,6 +124,12 @@ def _cmd_brief(args: argparse.Namespace, stages: Stages) -> int:
     image = out.map_image
     if image is not None and image.renderer == "matplotlib":
         print(f"note: {image.description}", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps({"path": str(out.path), "bytes": out.size_bytes,
+                          "renderer": None if image is None else image.renderer,
+                          "map": "offline HTML map" if image is None else image.description,
+                          "redaction": brief.redaction_note}))
+        return 0
     how = f"; {image.description}" if image is not None else "; offline HTML map"
     print(f"wrote {out.path} ({out.size_bytes:,} bytes{how}; {brief.redaction_note})")
     return 0

@@ -238,7 +238,7 @@ def test_stdin_ndjson_and_json_summary(tmp_path) -> None:
     lines = [json.dumps({"officer_id": f"S{i}", "lat": 34, "lon": 71.5, "timestamp": recent()})
              for i in range(3)] + ["{broken"]
     run = run_cli("ingest", "--db", f"sqlite:///{tmp_path}/s.db", "--from", "-",
-                  "--format", "ndjson", "--json", stdin="\n".join(lines) + "\n")
+                  "--input-format", "ndjson", "--format", "json", stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert {k: out[k] for k in ("input", "read", "accepted", "duplicates", "rejected")} == {
