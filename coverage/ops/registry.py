@@ -122,9 +122,12 @@ def register_officers(store: Store, path: str | Path, *,
                             registered_by=registered_by)
 
 
-def save_scenario(store: Store, name: str, author: str,
-                  body: Mapping[str, Any]) -> ScenarioRecord:
-    """Store a scenario as canonical JSON with its SHA-256; return the stored record."""
+def record_scenario(store: Store, name: str, author: str,
+                    body: Mapping[str, Any]) -> ScenarioRecord:
+    """Record a scenario in the store as canonical JSON with its SHA-256; return the record.
+
+    Scenario *files* are read and written by :mod:`coverage.planning.scenario_io`.
+    """
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     digest = hashlib.sha256(text.encode()).hexdigest()
     t = now_us()

@@ -147,8 +147,8 @@ def test_datasets_and_known_officers(store: Store, tmp_path: Path) -> None:
 
 
 def test_scenarios_are_canonical_json_with_hash(store: Store) -> None:
-    a = registry.save_scenario(store, "suspend 42", "planner", {"b": [1, 2], "a": "x"})
-    b = registry.save_scenario(store, "same", "other", {"a": "x", "b": [1, 2]})
+    a = registry.record_scenario(store, "suspend 42", "planner", {"b": [1, 2], "a": "x"})
+    b = registry.record_scenario(store, "same", "other", {"a": "x", "b": [1, 2]})
     assert a.body == '{"a":"x","b":[1,2]}'
     assert a.sha256 == b.sha256
     assert [s.name for s in registry.scenarios(store)] == ["suspend 42", "same"]
