@@ -67,6 +67,14 @@ STALE_AFTER_S: Final[float] = 300.0
 #: A point this far outside the road network's bounding box (in degrees) is "outside".
 EXTENT_MARGIN_DEG: Final[float] = 0.05
 
+#: Plausible ranges: values outside them are typos, refused with the row (zones) or ignored
+#: with a warning (a road's ``maxspeed`` falls back to its class default).
+MAX_PLAUSIBLE_SPEED_KPH: Final[float] = 300.0
+TARGET_MIN_RANGE: Final[tuple[float, float]] = (0.1, 1440.0)
+MAX_MIN_OFFICERS: Final[int] = 1_000
+#: A live position's ``speed_kph`` above this is refused (no police vehicle goes faster).
+FEED_MAX_SPEED_KPH: Final[float] = 400.0
+
 #: Version of the compiled-graph cache format; bump when the layout or speed rules change.
 CACHE_FORMAT: Final[int] = 1
 
@@ -144,6 +152,35 @@ UPLOAD_RATIO_MIN_BYTES: Final[int] = 1024 * 1024
 #: PNG map and the HTML map; see docs/exports.md). Set it to your force's own classification
 #: line; exports never leave it out.
 HANDLING_MARKING: Final[str] = "RESTRICTED — POLICE OPERATIONAL USE ONLY"
+
+
+# --- Readiness and refusal risk (../shared/DATA.md "Readiness") ---------------------------
+
+#: Readiness windows in days, ending on the as-of date inclusive (as_of - 29 .. as_of).
+ABSENCE_WINDOW_DAYS: Final[int] = 30
+EVENTS_WINDOW_DAYS: Final[int] = 90
+
+#: A station is ``critical`` when any of these is reached (``kit_on_hand_share``: an item's
+#: on_hand below this share of what is needed).
+READINESS_CRITICAL: Final = MappingProxyType({
+    "refusals_90d": 3, "absence_rate_30d": 0.20, "suspended_share": 0.25,
+    "kit_on_hand_share": 0.5,
+})
+
+#: ...else ``warning`` when any of these is reached, or an item is short.
+READINESS_WARNING: Final = MappingProxyType({
+    "refusals_90d": 1, "grievances_90d": 3, "complaints_90d": 3, "absence_rate_30d": 0.10,
+    "suspended_share": 0.10,
+})
+
+#: Readiness levels, best first.
+READINESS_LEVELS: Final[tuple[str, ...]] = ("ok", "warning", "critical")
+
+#: Probability that an available unit fails to answer, by its station's readiness level.
+REFUSAL_P: Final = MappingProxyType({"ok": 0.02, "warning": 0.10, "critical": 0.30})
+
+#: Weeks shown in the readiness trends (7-day weeks ending on the as-of date).
+TREND_WEEKS: Final[int] = 13
 
 
 # --- The environment (SECCOV_*): read here and nowhere else ------------------------------
