@@ -41,8 +41,9 @@ t0 = time.perf_counter()
 after = suspend(before, ids)
 changes = whatif.zone_changes(before, after)
 took_ms = (time.perf_counter() - t0) * 1000
-if ids and st.session_state.get("wi_last") != (threshold, tuple(ids)):
-    st.session_state["wi_last"] = (threshold, tuple(ids))
+last = state.last_what_if()
+if ids and (last is None or (last.threshold_min, last.suspended) != (threshold, tuple(ids))):
+    state.set_last_what_if(threshold, ids)
     auth.record("scenario_run", page="what_if", suspended=len(ids), threshold_min=threshold,
                zones_with_gap=after.overall.zones_with_gap)
 

@@ -193,3 +193,30 @@ def live(*, include_stale: bool = False,
                    icon=":material/cloud_off:")
         positions = pd.DataFrame({c: [] for c in LIVE_COLUMNS})
     return checked(live_coverage, base, positions, include_stale=include_stale)
+
+
+# --- the last what-if (read by the briefing page) -------------------------------------------
+
+_LAST_WHAT_IF_KEY = "seccov_last_what_if"
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The what-if last shown on the What-if page: its threshold and suspended officers."""
+
+    threshold_min: float
+    suspended: tuple[str, ...]
+
+
+def set_last_what_if(threshold_min: float, suspended: list[str] | tuple[str, ...]) -> None:
+    """Remember the what-if on screen (no suspensions: forget it)."""
+    if suspended:
+        st.session_state[_LAST_WHAT_IF_KEY] = WhatIf(float(threshold_min), tuple(suspended))
+    else:
+        st.session_state.pop(_LAST_WHAT_IF_KEY, None)
+
+
+def last_what_if() -> WhatIf | None:
+    """The what-if last shown in this browser session, or None."""
+    value = st.session_state.get(_LAST_WHAT_IF_KEY)
+    return value if isinstance(value, WhatIf) else None
