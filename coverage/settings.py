@@ -148,6 +148,19 @@ UPLOAD_MAX_RATIO: Final[float] = 100.0
 #: ...but only for members larger than this, so a small repetitive file is not refused.
 UPLOAD_RATIO_MIN_BYTES: Final[int] = 1024 * 1024
 
+#: HTTP feed (``serve-feed``, docs/live-ops.md): the port Traccar Client expects (OsmAnd).
+FEED_PORT: Final[int] = 5055
+#: HTTP feed: the largest request body accepted (one position per request), in bytes.
+FEED_MAX_BODY_BYTES: Final[int] = 65_536
+#: HTTP feed: positions per second one device may send (token bucket), and the burst it may
+#: send at once (Traccar Client uploading its offline buffer); beyond that: 429.
+FEED_DEVICE_RATE_PER_S: Final[float] = 10.0
+FEED_DEVICE_BURST: Final[int] = 100
+#: HTTP feed: every this many wrong or missing tokens from one address, an audit entry.
+FEED_TOKEN_AUDIT_EVERY: Final[int] = 5
+#: HTTP feed: a request waits at most this long for its commit, then gets 503 (retry).
+FEED_COMMIT_TIMEOUT_S: Final[float] = 30.0
+
 #: Handling marking printed at the top and bottom of every briefing export (PDF pages, the
 #: PNG map and the HTML map; see docs/exports.md). Set it to your force's own classification
 #: line; exports never leave it out.
@@ -245,6 +258,11 @@ def chromium_path(default: str) -> str:
 def png_renderer() -> str:
     """PNG renderer choice (``SECCOV_PNG_RENDERER``: auto, chromium or matplotlib)."""
     return _env("SECCOV_PNG_RENDERER", "auto") or "auto"
+
+
+def feed_token() -> str | None:
+    """The HTTP feed's shared token from ``SECCOV_FEED_TOKEN`` (kept off the command line)."""
+    return _env("SECCOV_FEED_TOKEN") or None
 
 
 def local_tz() -> str:
