@@ -9,13 +9,16 @@ import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
+import shapely.errors
 from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon
 
@@ -30,9 +33,35 @@ WGS84 = "EPSG:4326"
 _SPATIAL = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 _TEXT = (".txt", ".lst", "")
 _ISO = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
-_ISO_NAIVE, _ISO_OFFSET = re.compile(_ISO), re.compile(_ISO + r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)")
+_ISO_NAIVE = re.compile(_ISO, re.ASCII)
+_ISO_OFFSET = re.compile(_ISO + r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)", re.ASCII)
+#: The layer a multi-layer GeoPackage is read from, by role: names tried in order.
+_LAYER_NAMES = {"stations": ("stations", "station"), "zones": ("zones", "zone"),
+                "officers": ("officers", "officer")}
+_LAYER_GEOMETRY = {"stations": "Point", "zones": "Polygon", "officers": "Point"}
 _DEGREES = "give WGS84 decimal degrees"
 _MAX_COUNT = 1_000_000_000  # counts (officers, vehicles, strength) beyond this are typos
+
+
+def parse_timestamp(text: str, *, name: str = "timestamp") -> tuple[datetime | None, str | None]:
+    """Return (aware datetime, None) for ISO 8601 text with a UTC offset, else (None, problem).
+
+    The one parser of date-times for officers' ``last_seen`` and the live feed: ``T`` or a
+    space between date and time, seconds optional, a fraction after ``.`` or ``,``, ``Z`` or
+    ``+05:00``/``+0500``/``+05``; ASCII digits only.
+
+    >>> parse_timestamp("2026-11-25T08:00:00,5Z")[0].isoformat()
+    '2026-11-25T08:00:00.500000+00:00'
+    """
+    if _ISO_OFFSET.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text.upper()), None
+        except ValueError:
+            return None, f"{name} '{text}' is not a valid date-time; check the date and time"
+    if _ISO_NAIVE.fullmatch(text):
+        return None, f"{name} '{text}' has no UTC offset; add an offset like +05:00 (or Z for UTC)"
+    return None, (f"{name} '{text}' is not an ISO 8601 date-time with offset; write it like "
+                  "2026-11-25T08:00:00+05:00")
 
 
 @dataclass
@@ -99,6 +128,7 @@ def _read_csv(src: _Source) -> pd.DataFrame:
         with open(src.path, newline="", encoding="utf-8-sig") as fh:
             reader, wide = csv.reader(fh), []
             header = next(reader, [])
+            _check_csv_header(src, header)
             last = reader.line_num
             for rec in reader:
                 start, last = last + 1, reader.line_num
@@ -111,6 +141,8 @@ def _read_csv(src: _Source) -> pd.DataFrame:
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             df = pd.read_csv(src.path, dtype=str, keep_default_na=False, na_values=[""],
                              encoding="utf-8-sig", index_col=False, **(trim if wide else {}))
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         src.fail("the file is empty: it holds no header and no records")
     except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -122,16 +154,81 @@ def _read_csv(src: _Source) -> pd.DataFrame:
     return pd.DataFrame({str(c).strip(): _as_text(df[c]) for c in df.columns}, index=df.index)
 
 
-def _read_spatial(src: _Source) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+def _check_csv_header(src: _Source, header: list[str]) -> None:
+    """A semicolon-separated file, or a column named twice, fails before its records."""
+    if header and sum(h.count(";") for h in header) >= len(header):
+        src.fail("this file uses ';' to separate values (and probably ',' as the decimal "
+                 "mark); save it comma-separated with '.' decimals (e.g. CSV UTF-8, "
+                 "comma-delimited)")
+    names = [h.strip() for h in header]
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+        where = " and ".join(str(i + 1) for i, n in enumerate(names) if n == name)
+        src.problems.append(f"column '{name}' appears more than once (columns {where}); "
+                            "keep one, a second value would be lost")
+
+
+def _layer(src: _Source, role: str) -> str | None:
+    """The layer of a multi-layer GeoPackage to read for ``role`` (said in a note)."""
+    if src.path.suffix.lower() != ".gpkg" or role not in _LAYER_NAMES:
+        return None
+    try:
+        layers = [(str(n), str(g)) for n, g in pyogrio.list_layers(src.path)]
+    except Exception:  # unreadable: gpd.read_file reports it
+        return None
+    if len(layers) <= 1:
+        return None
+    names = [n for n, _ in layers]
+    listed = f"the GeoPackage has {len(layers)} layers ({', '.join(names)})"
+    for want in _LAYER_NAMES[role]:
+        for name in names:
+            if name.lower() == want:
+                src.note(f"{listed}; read layer '{name}' (its name matches)")
+                return name
+    kind = _LAYER_GEOMETRY[role]
+    fits = [n for n, g in layers if kind in g]
+    if len(fits) == 1:
+        src.note(f"{listed}; read layer '{fits[0]}', the only one of {kind} geometry")
+        return fits[0]
+    return src.fail(f"{listed} and none is named '{role}'; name the {role} layer '{role}' or "
+                    "save a GeoPackage with one layer")
+
+
+def _bad_rings(src: _Source, layer: str | None) -> None:
+    """Name the rows whose polygon rings are not closed (GEOS says so without a row)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wkbs = pyogrio.raw.read(src.path, layer=layer, force_2d=True)[2]
+    except Exception:  # the caller reports the original error
+        return
+    for i, wkb in enumerate(wkbs):
+        try:
+            shapely.from_wkb(wkb)
+        except shapely.errors.GEOSException as exc:
+            src.add(i, _geos_problem(str(exc)))
+    src.check()
+
+
+def _geos_problem(text: str) -> str:
+    if "closed" in text:
+        return ("a polygon ring is not closed: its last point must repeat its first; "
+                "close each ring")
+    return f"geometry cannot be read ({text})"
+
+
+def _read_spatial(src: _Source, role: str = "") -> tuple[pd.DataFrame, gpd.GeoSeries]:
     """Read a spatial file: its attributes as text and its geometry in EPSG:4326."""
     if src.path.suffix.lower() == ".zip" and not zipfile.is_zipfile(src.path):
         src.fail("not a valid zip archive; zip the Shapefile's .shp, .shx, .dbf and .prj")
+    layer = _layer(src, role)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             gdf = gpd.read_file(src.path, engine="pyogrio", datetime_as_string=True,
-                                force_2d=True)
+                                force_2d=True, layer=layer)
         except Exception as exc:
+            if "LinearRing" in str(exc):
+                _bad_rings(src, layer)
             src.fail(f"cannot be read as a spatial file ({exc}); check that it is complete "
                      "and in the format its suffix says")
     for w in caught:
@@ -157,11 +254,12 @@ def _read_spatial(src: _Source) -> tuple[pd.DataFrame, gpd.GeoSeries]:
     return attrs, geom.reset_index(drop=True)
 
 
-def _open(path: str | Path) -> tuple[_Source, pd.DataFrame, gpd.GeoSeries | None]:
-    """Read a tabular or spatial file; the geometry is None for a CSV."""
+def _open(path: str | Path, role: str) -> tuple[_Source, pd.DataFrame, gpd.GeoSeries | None]:
+    """Read a tabular or spatial file (``role``: stations, zones or officers); the geometry
+    is None for a CSV."""
     src = _source(path, (".csv", *_SPATIAL),
                   "use .csv, .geojson, .json, .gpkg, .shp or a zipped Shapefile (.zip)")
-    df, geom = (_read_csv(src), None) if src.csv else _read_spatial(src)
+    df, geom = (_read_csv(src), None) if src.csv else _read_spatial(src, role)
     if len(df) == 0:
         src.fail("the file is empty: it holds no records")
     return src, df, geom
@@ -281,18 +379,24 @@ def _polygons(src: _Source, geoms: Sequence[Any], ids: pd.Series,
     for i, g in enumerate(geoms):
         text = wkt[i] if wkt is not None else None
         if g is None and text is not None:
-            src.add(i, f"geometry '{text[:40]}' is not valid WKT; write it like "
-                       "POLYGON ((lon lat, lon lat, ...))")
+            src.add(i, _wkt_problem(text))
         elif g is None or g.is_empty:
             src.add(i, "geometry is empty; draw the zone's polygon")
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
             src.add(i, f"geometry is a {g.geom_type}, not a Polygon or MultiPolygon; "
                        "draw each zone as an area")
+        elif not np.isfinite(shapely.get_coordinates(g)).all():
+            src.add(i, "geometry has a coordinate that is not a number (NaN or infinite); "
+                       "fix the zone's outline")
         elif problem := _range_problem(g.bounds[1], g.bounds[0]) or _range_problem(
                 g.bounds[3], g.bounds[2]):
             src.add(i, problem)
         elif not g.is_valid:
-            out[i] = _polygonal(shapely.make_valid(g))
+            try:
+                out[i] = _polygonal(shapely.make_valid(g))
+            except shapely.errors.GEOSException as exc:
+                src.add(i, f"polygon is invalid and cannot be repaired ({exc}); redraw it")
+                continue
             if out[i] is None:
                 src.add(i, "polygon is invalid and has no area left after repair; redraw it")
             else:
@@ -303,24 +407,30 @@ def _polygons(src: _Source, geoms: Sequence[Any], ids: pd.Series,
     return out
 
 
+def _wkt_problem(text: str) -> str:
+    try:
+        shapely.from_wkt(text)
+    except shapely.errors.GEOSException as exc:
+        if "closed" in str(exc):
+            return f"geometry '{text[:40]}...': {_geos_problem(str(exc))}"
+    return (f"geometry '{text[:40]}' is not valid WKT; write it like "
+            "POLYGON ((lon lat, lon lat, ...))")
+
+
 def _timestamps(src: _Source, df: pd.DataFrame, col: str) -> pd.Series:
     """Return ``col`` as datetime64[ns, UTC]; empty is NaT, naive or non-ISO is a problem."""
     raw = _col(df, col)
-    good = np.zeros(len(raw), dtype=bool)
+    out: list[datetime | None] = []
     for i, r in enumerate(raw):
-        if pd.isna(r):
-            continue
-        if _ISO_OFFSET.fullmatch(r):
-            good[i] = True
-        elif _ISO_NAIVE.fullmatch(r):
-            src.add(i, f"{col} '{r}' has no UTC offset; add an offset like +05:00 (or Z for UTC)")
-        else:
-            src.add(i, f"{col} '{r}' is not an ISO 8601 date-time with offset; "
-                       "write it like 2026-11-25T08:00:00+05:00")
-    parsed = pd.to_datetime(raw.where(good), format="ISO8601", utc=True, errors="coerce")
-    for j in np.flatnonzero(good & parsed.isna().to_numpy()):
-        src.add(j, f"{col} '{raw.iloc[j]}' is not a valid date-time; check the date and time")
-    return parsed.astype("datetime64[ns, UTC]")
+        when, problem = (None, None) if pd.isna(r) else parse_timestamp(str(r), name=col)
+        if when is not None and not pd.Timestamp.min.tz_localize("UTC") < when < \
+                pd.Timestamp.max.tz_localize("UTC"):
+            when, problem = None, f"{col} '{r}' is outside the years 1677..2262; check the date"
+        if problem:
+            src.add(i, problem)
+        out.append(when)
+    return pd.Series(pd.to_datetime(out, utc=True), index=raw.index).astype(
+        "datetime64[ns, UTC]")
 
 
 def read_stations(path: str | Path) -> gpd.GeoDataFrame:
@@ -338,7 +448,7 @@ def read_stations(path: str | Path) -> gpd.GeoDataFrame:
         ``sanctioned_strength``, ``vehicles`` (Int64), Point ``geometry`` in EPSG:4326.
         Raises DataError listing every problem in the file, by row and column.
     """
-    src, df, geom = _open(path)
+    src, df, geom = _open(path, "stations")
     df = _columns(src, df, ("station_id", "name", *(("lat", "lon") if src.csv else ())),
                   ("division", "sanctioned_strength", "vehicles"))
     sid = _ids(src, df, "station_id", "station")
@@ -377,21 +487,26 @@ def read_zones(path: str | Path) -> gpd.GeoDataFrame:
         Invalid polygons are repaired with ``shapely.make_valid`` and warned about. Raises
         DataError listing every problem in the file, by row and column.
     """
-    src, df, geom = _open(path)
+    src, df, geom = _open(path, "zones")
     df = _columns(src, df, ("zone_id", "name", *(("geometry",) if src.csv else ())),
                   ("priority", "target_min", "min_officers"))
     zid = _ids(src, df, "zone_id", "zone")
     name = _text(src, df, "name", what="zone")
     priority = _number(src, df, "priority", whole=True, ok=lambda v: v in (1, 2, 3),
                        fix="use 1, 2 or 3 (1 = highest), or leave it empty")
-    target = _number(src, df, "target_min", ok=lambda v: v > 0,
-                     fix="give minutes > 0, or leave it empty for the run's threshold")
-    min_off = _number(src, df, "min_officers", whole=True, ok=lambda v: v >= 0,
-                      fix="give a whole number >= 0, or leave it empty for the default "
-                          f"({settings.DEFAULT_MIN_OFFICERS})")
+    lo, hi = settings.TARGET_MIN_RANGE
+    target = _number(src, df, "target_min", ok=lambda v: lo <= v <= hi,
+                     fix=f"give minutes from {lo:g} to {hi:g}, or leave it empty for the "
+                         "run's threshold")
+    min_off = _number(src, df, "min_officers", whole=True,
+                      ok=lambda v: 0 <= v <= settings.MAX_MIN_OFFICERS,
+                      fix=f"give a whole number from 0 to {settings.MAX_MIN_OFFICERS:,}, or "
+                          f"leave it empty for the default ({settings.DEFAULT_MIN_OFFICERS})")
     if geom is None:
         wkt = [None if pd.isna(w) else str(w) for w in _col(df, "geometry")]
-        shapes = list(shapely.from_wkt(np.array(wkt, dtype=object), on_invalid="ignore"))
+        with warnings.catch_warnings():  # NaN coordinates: reported per row by _polygons
+            warnings.simplefilter("ignore", RuntimeWarning)
+            shapes = list(shapely.from_wkt(np.array(wkt, dtype=object), on_invalid="ignore"))
         polys = _polygons(src, shapes, zid, wkt)
     else:
         polys = _polygons(src, list(geom), zid, None)
@@ -430,7 +545,7 @@ def read_officers(path: str | Path, stations: gpd.GeoDataFrame) -> gpd.GeoDataFr
     if not isinstance(stations, gpd.GeoDataFrame) or "station_id" not in stations.columns:
         msg = "stations: pass the GeoDataFrame returned by read_stations"
         raise DataError(msg)
-    src, df, geom = _open(path)
+    src, df, geom = _open(path, "officers")
     df = _columns(src, df, ("officer_id", "name", "rank", "station_id", "status",
                             *(("lat", "lon") if src.csv else ()), "last_seen"))
     oid = _ids(src, df, "officer_id", "officer")

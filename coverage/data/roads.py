@@ -35,7 +35,9 @@ def parse_maxspeed(value: Any) -> float | None:
     """Return a ``maxspeed`` tag value in km/h, or None when it gives no usable number.
 
     Plain numbers are km/h, ``"30 mph"`` is converted, and where several values are given
-    (``"50;30"``, or a list from a merged edge) the lowest counts.
+    (``"50;30"``, or a list from a merged edge) the lowest counts. A value above
+    ``settings.MAX_PLAUSIBLE_SPEED_KPH`` is a typo and is ignored (see
+    :func:`implausible_maxspeed`).
 
     Examples
     --------
@@ -50,7 +52,7 @@ def parse_maxspeed(value: Any) -> float | None:
     speeds: list[float] = []
     for item in values:
         if isinstance(item, int | float) and not isinstance(item, bool):
-            if math.isfinite(item) and item > 0:
+            if math.isfinite(item) and 0 < item <= settings.MAX_PLAUSIBLE_SPEED_KPH:
                 speeds.append(float(item))
             continue
         for part in re.split(r"[;|,]", str(item)):
@@ -61,9 +63,31 @@ def parse_maxspeed(value: Any) -> float | None:
             unit = (match.group(2) or "").lower()
             if unit == "mph":
                 speed *= _MPH_TO_KPH
-            if speed > 0:
+            if 0 < speed <= settings.MAX_PLAUSIBLE_SPEED_KPH:
                 speeds.append(speed)
     return min(speeds) if speeds else None
+
+
+def implausible_maxspeed(value: Any) -> bool:
+    """True when ``value`` holds a number above ``settings.MAX_PLAUSIBLE_SPEED_KPH``."""
+    for item in _as_list(value):
+        for part in re.split(r"[;|,]", str(item)):
+            match = _NUMBER.match(part)
+            if match is None:
+                continue
+            speed = float(match.group(1)) * (
+                _MPH_TO_KPH if (match.group(2) or "").lower() == "mph" else 1.0)
+            if speed > settings.MAX_PLAUSIBLE_SPEED_KPH:
+                return True
+    return False
+
+
+def _warn_implausible(source: str, values: Mapping[str, int]) -> None:
+    if values:
+        shown = ", ".join(f"'{v}' ({n} way(s))" for v, n in list(values.items())[:5])
+        warnings.warn(f"{source}: maxspeed beyond {settings.MAX_PLAUSIBLE_SPEED_KPH:g} km/h "
+                      f"ignored at {shown}; the highway class default speed is used",
+                      DataWarning, stacklevel=3)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -144,6 +168,7 @@ class _SegmentBuilder:
         self.nodes: dict[int, tuple[float, float]] = {}
         self.edges: list[tuple[int, int, dict[str, Any]]] = []
         self.skipped_classes: dict[str, int] = {}
+        self.implausible: dict[str, int] = {}
 
     def add_way(
         self,
@@ -163,6 +188,9 @@ class _SegmentBuilder:
         if len(refs) < 2:
             return
         direction = oneway_direction(tags.get("oneway"), tags.get("junction"))
+        if implausible_maxspeed(tags.get("maxspeed")):
+            key = str(tags.get("maxspeed"))
+            self.implausible[key] = self.implausible.get(key, 0) + 1
         speed = edge_speed_kph(
             highway, tags.get("maxspeed"), speeds_kph=self.speeds_kph,
             fallback_kph=self.fallback_kph,
@@ -198,6 +226,7 @@ class _SegmentBuilder:
         """Return the simplified directed graph; raises DataError when there are no roads."""
         if self.skipped_classes:
             logger.info("%s: skipped non-drivable ways %s", self.source, self.skipped_classes)
+        _warn_implausible(self.source, self.implausible)
         if not self.edges:
             msg = (
                 f"{self.source}: no drivable roads found (need ways or lines with a highway "
@@ -392,7 +421,7 @@ def _read_graphml(
     try:
         G = ox.load_graphml(path)
     except Exception as exc:
-        msg = f"{path.name}: cannot read GraphML: {exc}"
+        msg = f"{path.name}: cannot read GraphML: {_graphml_problem(exc)}"
         raise DataError(msg) from exc
     if G.number_of_edges() == 0:
         msg = f"{path.name}: the graph has no edges (no roads)"
@@ -414,7 +443,11 @@ def _read_graphml(
     G.graph["crs"] = "EPSG:4326"
     if not G.is_directed():  # pragma: no cover - load_graphml always returns a MultiDiGraph
         G = G.to_directed()
+    implausible: dict[str, int] = {}
     for u, v, data in G.edges(data=True):
+        if implausible_maxspeed(data.get("maxspeed")):
+            key = str(data.get("maxspeed"))
+            implausible[key] = implausible.get(key, 0) + 1
         geom = data.get("geometry")
         if geom is not None:
             xy = np.asarray(geom.coords)[:, :2]
@@ -435,11 +468,28 @@ def _read_graphml(
         hw = _as_list(data.get("highway"))
         data["highway"] = str(hw[0]) if hw else "road"
         data["name"] = str(_first(data.get("name")) or "")
+    _warn_implausible(path.name, implausible)
     if not G.graph.get("simplified"):
         G.graph.pop("simplified", None)
         G = simplify(G)
     logger.info("%s: road graph with %d nodes and %d edges", path.name, len(G), len(G.edges))
     return G
+
+
+def _graphml_problem(exc: Exception) -> str:
+    """Plain words for what osmnx's GraphML reader choked on (it reads osmnx's own files)."""
+    text = str(exc).strip()
+    fix = ("this reader expects GraphML as saved by osmnx (osmnx.save_graphml): whole-number "
+           "node ids and numeric x, y and length")
+    if m := re.search(r"invalid literal for int\(\) with base \d+: (.+)$", text):
+        return f"the value {m.group(1)} should be a whole number (a node id or osmid); {fix}"
+    if m := re.search(r"could not convert string to float: (.+)$", text):
+        return f"the value {m.group(1)} should be a number (x, y, length or speed); {fix}"
+    if isinstance(exc, KeyError):
+        return f"an attribute {text} is missing; {fix}"
+    if "syntax error" in text.lower() or "not well-formed" in text.lower():
+        return f"not well-formed XML ({text}); check that the file is complete"
+    return f"{text}; {fix}"
 
 
 def _first(value: Any) -> Any:

@@ -364,7 +364,7 @@ def test_zones_csv_bad_wkt_and_wrong_types(tmp_path: Path) -> None:
     for expected in [
         "zones.csv: row 1 (line 2): priority '4' is out of range; use 1, 2 or 3",
         "zones.csv: row 2 (line 3): priority 'high' is not a number",
-        "zones.csv: row 2 (line 3): target_min '0' is out of range; give minutes > 0",
+        "zones.csv: row 2 (line 3): target_min '0' is out of range; give minutes from 0.1 to 1440",
         "zones.csv: row 3 (line 4): target_min 'soon' is not a number",
         "zones.csv: row 2 (line 3): min_officers '-1' is out of range",
         "zones.csv: row 3 (line 4): min_officers '1.5' is not a whole number",
@@ -663,3 +663,92 @@ def test_suspension_errors(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe\x81\x00")
     with pytest.raises(DataError, match=r"suspend\.txt: cannot be read as UTF-8 text"):
         read_suspension(bad)
+
+
+# --- hardening (issue 15) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["geojson", "wkt"])
+def test_zone_with_nan_coordinate_names_the_row(tmp_path: Path, form: str) -> None:
+    if form == "geojson":
+        path = write(tmp_path / "zones.geojson",
+                     '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                     '"properties": {"zone_id": "Z1", "name": "N"}, "geometry": {"type": '
+                     '"Polygon", "coordinates": [[[71.50, 34.0], [NaN, 34.0], [71.51, 34.01],'
+                     ' [71.50, 34.0]]]}}]}')
+    else:
+        path = write(tmp_path / "zones.csv", 'zone_id,name,geometry\nZ1,N,"POLYGON ((71.50 '
+                     '34.0, nan 34.0, 71.51 34.01, 71.50 34.0))"\n')
+    with pytest.raises(DataError, match=r"zones\.\w+: row 1.*not a number \(NaN or infinite\)"):
+        read_zones(path)
+
+
+def test_unclosed_ring_names_the_row(tmp_path: Path) -> None:
+    ring = [[71.50, 34.00], [71.51, 34.00], [71.51, 34.01], [71.50, 34.01]]  # not closed
+    path = geojson(tmp_path / "zones.geojson", [
+        ({"zone_id": "Z1", "name": "A"}, {"type": "Polygon", "coordinates": [SQUARE]}),
+        ({"zone_id": "Z2", "name": "B"}, {"type": "Polygon", "coordinates": [ring]})])
+    with pytest.raises(DataError, match=r"zones\.geojson: row 2: a polygon ring is not closed"):
+        read_zones(path)
+    wkt = write(tmp_path / "zones.csv", 'zone_id,name,geometry\nZ1,N,"POLYGON ((71.50 34.0, '
+                '71.51 34.0, 71.51 34.01, 71.50 34.01))"\n')
+    with pytest.raises(DataError, match=r"row 1 \(line 2\): geometry .*ring is not closed"):
+        read_zones(wkt)
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("target_min", "1e-300"), ("target_min", "1e300"), ("min_officers", "999999999")])
+def test_zone_figures_beyond_plausible_ranges_are_refused(tmp_path: Path, column: str,
+                                                          value: str) -> None:
+    wkt = "POLYGON ((71.5 34, 71.51 34, 71.51 34.01, 71.5 34))"
+    path = write(tmp_path / "zones.csv",
+                 f'zone_id,name,geometry,{column}\nZ1,N,"{wkt}",{value}\n')
+    with pytest.raises(DataError, match=rf"row 1 \(line 2\): {column} '{value}' is out of range"):
+        read_zones(path)
+
+
+def test_repeated_column_is_refused_naming_both(tmp_path: Path,
+                                                stations: gpd.GeoDataFrame) -> None:
+    path = write(tmp_path / "officers.csv", OFFICER_HEADER.rstrip("\n") + ",status\n"
+                 + officer("A").rstrip("\n") + ",off_duty\n")
+    with pytest.raises(DataError, match=r"column 'status' appears more than once "
+                                        r"\(columns 5 and 9\)"):
+        read_officers(path, stations)
+
+
+def test_semicolon_csv_is_said_plainly(tmp_path: Path, stations: gpd.GeoDataFrame) -> None:
+    path = write(tmp_path / "officers.csv", OFFICER_HEADER.replace(",", ";")
+                 + "A;Officer A;Constable;S1;on_duty;34,0;71,5;" + SEEN + "\n")
+    with pytest.raises(DataError) as err:
+        read_officers(path, stations)
+    assert "this file uses ';' to separate values" in str(err.value)
+    assert "fields" not in str(err.value)
+    assert str(err.value).count("\n") == 0
+
+
+def test_decimal_comma_time_is_accepted_as_in_the_feed(tmp_path: Path,
+                                                       stations: gpd.GeoDataFrame) -> None:
+    from coverage.ops.feed import parse_timestamp as feed_parse
+
+    seen = "2026-11-25T08:00:00,5Z"
+    off = read_officers(officers_csv(tmp_path, officer("A", seen=f'"{seen}"')), stations)
+    assert off["last_seen"].iloc[0] == pd.Timestamp("2026-11-25T08:00:00.5Z")
+    assert feed_parse(seen)[0] == off["last_seen"].iloc[0].value // 1000
+
+
+def test_gpkg_with_several_layers_reads_the_named_one(tmp_path: Path) -> None:
+    path = tmp_path / "district.gpkg"
+    pts = gpd.GeoDataFrame({"station_id": ["X"], "name": ["x"]}, geometry=[Point(71.5, 34)],
+                           crs="EPSG:4326")
+    zones = gpd.GeoDataFrame({"zone_id": ["Z1"], "name": ["z"]},
+                             geometry=[Polygon(SQUARE)], crs="EPSG:4326")
+    quiet_to_file(pts, path, layer="stations")
+    quiet_to_file(zones, path, layer="zones")
+    with pytest.warns(DataWarning, match=r"2 layers \(stations, zones\); read layer 'zones'"):
+        out = read_zones(path)
+    assert list(out["zone_id"]) == ["Z1"]
+    other = tmp_path / "other.gpkg"
+    quiet_to_file(pts, other, layer="a")
+    quiet_to_file(pts, other, layer="b")
+    with pytest.raises(DataError, match=r"2 layers \(a, b\) and none is named 'stations'"):
+        read_stations(other)

@@ -278,3 +278,33 @@ def test_graphml_in_metres_without_crs_is_refused(tiny_osm: Path, tmp_path: Path
     ox.save_graphml(G, target)
     with pytest.raises(DataError, match=r"metres\.graphml: node\(s\).*declare its CRS"):
         load_graph(target)
+
+
+def test_implausible_maxspeed_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    target = write(
+        tmp_path / "lines.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"highway": "residential", "maxspeed": "999999999"}, "geometry": {"type": '
+        '"LineString", "coordinates": [[71.500, 34.0], [71.502, 34.0]]}}]}',
+    )
+    assert parse_maxspeed("999999999") is None
+    with pytest.warns(DataWarning, match=r"maxspeed beyond 300 km/h ignored at '999999999'"):
+        G = load_graph(target)
+    assert {d["speed_kph"] for _, _, d in G.edges(data=True)} == {20.0}
+
+
+def test_graphml_from_another_tool_is_explained(tmp_path: Path) -> None:
+    target = write(
+        tmp_path / "other.graphml",
+        '<?xml version="1.0" encoding="utf-8"?><graphml xmlns="http://graphml.graphdrawing.org'
+        '/xmlns"><key id="d0" for="node" attr.name="x" attr.type="string"/><key id="d1" '
+        'for="node" attr.name="y" attr.type="string"/><graph edgedefault="directed">'
+        '<node id="n0"><data key="d0">71.5</data><data key="d1">34</data></node>'
+        '<node id="n1"><data key="d0">71.6</data><data key="d1">34</data></node>'
+        '<edge source="n0" target="n1"/></graph></graphml>',
+    )
+    with pytest.raises(DataError) as err:
+        load_graph(target)
+    assert "other.graphml: cannot read GraphML: the value 'n0' should be a whole number" in str(
+        err.value)
+    assert "invalid literal" not in str(err.value)
