@@ -179,9 +179,12 @@ def stop_demo_feeds() -> None:
         feeds.running.clear()
 
 
-def live(*, include_stale: bool = False,
+def live(*, exclude_stale: bool = False,
          threshold_min: float = settings.DEFAULT_THRESHOLD_MIN) -> LiveCoverage:
-    """Coverage with the store's latest positions merged in (fresh read on every call)."""
+    """Coverage with the store's latest positions merged in (fresh read on every call).
+
+    Stale units count at their last position unless ``exclude_stale`` (DATA.md).
+    """
     base = coverage(threshold_min)
     try:
         db = _open_store()
@@ -192,7 +195,8 @@ def live(*, include_stale: bool = False,
         st.warning(f"Live positions unavailable, showing roster positions: {md(exc)}",
                    icon=":material/cloud_off:")
         positions = pd.DataFrame({c: [] for c in LIVE_COLUMNS})
-    return checked(live_coverage, base, positions, include_stale=include_stale)
+    return checked(live_coverage, base, positions, exclude_stale=exclude_stale,
+                   stale_after_s=settings.stale_after_s())
 
 
 # --- the last what-if (read by the briefing page) -------------------------------------------

@@ -12,6 +12,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="coverage figures per zone")
     add_inputs(rep)
     add_format(rep)
+    _add_live(rep)
     prep = sub.add_parser("prepare", help="parse a road file once and cache the compiled graph")
     prep.add_argument("--roads", required=True, type=Path)
     add_format(prep)
@@ -73,6 +75,33 @@ def _add_brief(br: argparse.ArgumentParser) -> None:
                     "a static matplotlib drawing; env SECCOV_PNG_RENDERER)")
 
 
+def _add_live(rep: argparse.ArgumentParser) -> None:
+    """``report --live-db URL [--stale-s S] [--exclude-stale] [--as-of ISO]`` (DATA.md)."""
+    from coverage import settings
+
+    rep.add_argument("--live-db", metavar="URL", help="store of live positions: units stand "
+                     "at their newest one; adds the 'live' object to the JSON")
+    rep.add_argument("--stale-s", type=float, default=settings.stale_after_s(), metavar="S",
+                     help="a position older than S seconds is stale (default: SECCOV_STALE_S "
+                     f"or {settings.STALE_AFTER_S:g})")
+    rep.add_argument("--exclude-stale", action="store_true",
+                     help="leave out units whose newest position is stale (default: they "
+                     "count at their last position)")
+    rep.add_argument("--as-of", type=_aware_time, metavar="ISO",
+                     help="'now' for ages, ISO 8601 with offset (default: the clock)")
+
+
+def _aware_time(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        msg = f"{text!r} is not an ISO 8601 time with an offset (e.g. 2026-11-25T08:00:00+05:00)"
+        raise argparse.ArgumentTypeError(msg)
+    return when
+
+
 def _cmd_report(args: argparse.Namespace, stages: Stages) -> int:
     from coverage.engine.analysis import analyse
     from coverage.engine.report import report_dict, report_table, unreachable_notes
@@ -80,12 +109,26 @@ def _cmd_report(args: argparse.Namespace, stages: Stages) -> int:
     inputs = load_inputs(args, stages)
     stages("computing travel times")
     cov = analyse(inputs.dataset, suspended=inputs.suspended, threshold_min=args.threshold_min)
+    live = None
+    if args.live_db:
+        from coverage.ops.positions import latest_positions, live_coverage, live_summary
+        from coverage.ops.store import open_store
+
+        if not args.stale_s >= 0:
+            msg = f"--stale-s must be a number of seconds >= 0, got {args.stale_s}"
+            raise CoverageError(msg)
+        with open_store(args.live_db) as db:
+            positions = latest_positions(db, stale_after_s=args.stale_s, now=args.as_of)
+        view = live_coverage(cov, positions, exclude_stale=args.exclude_stale,
+                             stale_after_s=args.stale_s)
+        cov, live = view.coverage, live_summary(view)
     stages("done")
     stages.close()
     for note in unreachable_notes(cov):
         print(f"warning: {note}", file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(report_dict(cov), indent=2, allow_nan=False))
+        out = report_dict(cov) | ({"live": live} if live is not None else {})
+        print(json.dumps(out, indent=2, allow_nan=False))
     else:
         print(report_table(cov))
     return 0

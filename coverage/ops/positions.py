@@ -1,19 +1,22 @@
 """Live positions: the latest report per officer with a staleness flag, merged into officers.
 
-A position is stale when it is older than ``stale_after_s`` (default
-:data:`coverage.settings.STALE_AFTER_S`). Stale officers are shown greyed on the map and
-left out of coverage unless asked for.
+As ``../shared/DATA.md`` ("Live coverage") defines it: a position is stale when it is older
+than ``stale_after_s`` (default :data:`coverage.settings.STALE_AFTER_S`). Stale units still
+count, at their last position, and are flagged, unless excluded (``exclude_stale``); the
+feed is ``down`` when no position is fresh, ``degraded`` when more than half are stale.
 
     >>> live = latest_positions(store)                             # doctest: +SKIP
-    >>> officers = merge_live(ds.officers, live)                   # doctest: +SKIP
-    >>> analyse(dataclasses.replace(ds, officers=officers))        # doctest: +SKIP
+    >>> view = live_coverage(cov, live)                            # doctest: +SKIP
+    >>> view.feed.state, view.feed.stale_share                     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +24,7 @@ import pandas as pd
 
 from coverage import settings
 from coverage.engine.analysis import Coverage, with_officers
+from coverage.errors import DataWarning
 from coverage.ops.store import Store, now_us, to_us
 
 logger = logging.getLogger(__name__)
@@ -80,7 +84,7 @@ def latest_positions(store: Store, *, stale_after_s: float = settings.STALE_AFTE
 
 
 def merge_live(officers: gpd.GeoDataFrame, live: pd.DataFrame, *,
-               include_stale: bool = False) -> gpd.GeoDataFrame:
+               exclude_stale: bool = False) -> gpd.GeoDataFrame:
     """Return a new officers frame with positions replaced by fresher live ones.
 
     An officer's ``lat``, ``lon``, ``geometry`` and ``last_seen`` are replaced by the live
@@ -94,9 +98,10 @@ def merge_live(officers: gpd.GeoDataFrame, live: pd.DataFrame, *,
         The frame from :func:`coverage.data.loaders.read_officers` (not modified).
     live
         The frame from :func:`latest_positions`.
-    include_stale
-        Keep officers whose position comes from a stale live report. By default they are
-        left out of the result, so coverage counts only officers whose place is known.
+    exclude_stale
+        Leave out officers whose newest live report is stale. By default they stay, at
+        their last reported position (flagged ``stale``): a stopped feed must not look like
+        lost coverage. Officers that never reported keep their roster position either way.
 
     Returns
     -------
@@ -139,7 +144,7 @@ def merge_live(officers: gpd.GeoDataFrame, live: pd.DataFrame, *,
     geometry = np.asarray(out.geometry.array, dtype=object).copy()
     geometry[pick] = gpd.points_from_xy(rows["lon"].to_numpy(), rows["lat"].to_numpy())
     out = out.set_geometry(gpd.GeoSeries(list(geometry), index=out.index, crs=out.crs))
-    if not include_stale:
+    if exclude_stale:
         out = out.loc[~out["stale"].to_numpy(dtype=bool)].reset_index(drop=True)
     return out
 
@@ -150,38 +155,119 @@ def _naive_utc(values: pd.Series) -> np.ndarray:
                       .to_numpy(dtype="datetime64[ns]"))
 
 
+#: Feed states, best first (DATA.md "Live coverage").
+FEED_STATES: Final[tuple[str, ...]] = ("ok", "degraded", "down")
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """The feed's state as DATA.md defines it, from the officers with a live position.
+
+    ``state`` is ``down`` when no live position is younger than ``stale_after_s`` (or there
+    is none), ``degraded`` when more than half of them are stale, else ``ok``.
+    """
+
+    state: str
+    positions: int
+    stale: int
+    newest_age_s: float | None
+    stale_after_s: float
+
+    @property
+    def stale_share(self) -> float:
+        """Share of the officers with a live position whose position is stale (0 if none)."""
+        return self.stale / self.positions if self.positions else 0.0
+
+
+def feed_health(positions: int, stale: int, newest_age_s: float | None, *,
+                stale_after_s: float = settings.STALE_AFTER_S) -> FeedHealth:
+    """Return the feed's state from its counts (see :class:`FeedHealth`)."""
+    if positions == 0 or stale >= positions:
+        state = "down"
+    elif 2 * stale > positions:
+        state = "degraded"
+    else:
+        state = "ok"
+    return FeedHealth(state, positions, stale, newest_age_s, stale_after_s)
+
+
 @dataclass(frozen=True, eq=False)
 class LiveCoverage:
     """Coverage with live positions: the run, every officer drawn, and the feed's state.
 
-    ``officers`` holds every officer (stale ones flagged, for drawing greyed);
-    ``coverage`` counts only fresh or roster positions unless stale ones were included.
+    ``officers`` holds every officer (stale ones flagged ``stale``, at their last position);
+    ``coverage`` counts stale units too unless they were excluded. ``stale_only_gaps`` are
+    the zones whose gap depends on stale positions alone: a gap when stale units are left
+    out, none when they count (ids in ``coverage.gaps`` order). ``off_network`` counts the
+    available units standing more than ``settings.SNAP_WARN_M`` from a road node, and
+    ``off_network_live`` those of them placed by a live position.
     """
 
     coverage: Coverage
     officers: gpd.GeoDataFrame
-    live_reports: int
-    stale: int
+    feed: FeedHealth
     simulated: int
-    newest_age_s: float | None
+    exclude_stale: bool = False
+    stale_only_gaps: tuple[str, ...] = ()
+    off_network: int = 0
+    off_network_live: int = 0
+
+    @property
+    def live_reports(self) -> int:
+        """Officers of the roster standing at a live position."""
+        return self.feed.positions
+
+    @property
+    def stale(self) -> int:
+        """Officers whose live position is stale."""
+        return self.feed.stale
+
+    @property
+    def newest_age_s(self) -> float | None:
+        """Age of the newest live position in seconds (None without any)."""
+        return self.feed.newest_age_s
 
 
-def live_coverage(cov: Coverage, live: pd.DataFrame, *,
-                  include_stale: bool = False) -> LiveCoverage:
+def live_coverage(cov: Coverage, live: pd.DataFrame, *, exclude_stale: bool = False,
+                  stale_after_s: float = settings.STALE_AFTER_S) -> LiveCoverage:
     """Return ``cov`` re-run with the live positions in ``live`` merged into its officers.
 
-    Officers whose latest live report is stale are drawn but left out of the run unless
-    ``include_stale``; officers with no live report keep their roster position.
+    Stale units count at their last position unless ``exclude_stale``; officers with no
+    live report keep their roster position. ``stale_after_s`` is the age ``live`` was
+    flagged with (:func:`latest_positions`), quoted in the feed's health. Warnings about
+    units far off the roads are not raised here: they are counted in ``off_network``.
     """
-    every = merge_live(cov.dataset.officers, live, include_stale=True)
+    every = merge_live(cov.dataset.officers, live)
     stale = every["stale"].to_numpy(dtype=bool)
-    counted = every if include_stale else every.loc[~stale].reset_index(drop=True)
-    run = with_officers(cov, counted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        counted = with_officers(cov, every)
+        fresh = with_officers(cov, every.loc[~stale].reset_index(drop=True)) \
+            if stale.any() else counted
+    run = fresh if exclude_stale else counted
+    held = set(fresh.table.loc[fresh.table["gap"], "zone_id"].astype(str)) - set(
+        counted.table.loc[counted.table["gap"], "zone_id"].astype(str))
+    order = [str(z) for z in fresh.gaps["zone_id"]]
+    source = dict(zip(every["officer_id"].astype(str),
+                      every["position_source"].astype(str), strict=True))
+    far = np.flatnonzero(np.asarray(run.units.snap_m) > settings.SNAP_WARN_M)
     from_feed = every["position_source"].astype(str).to_numpy() != "roster"
     ages = every["live_age_s"].to_numpy(dtype=np.float64)[from_feed]
+    newest = float(np.nanmin(ages)) if ages.size and np.isfinite(ages).any() else None
     return LiveCoverage(
-        coverage=run, officers=every, live_reports=int(from_feed.sum()),
-        stale=int(stale.sum()),
+        coverage=run, officers=every,
+        feed=feed_health(int(from_feed.sum()), int(stale.sum()), newest,
+                         stale_after_s=stale_after_s),
         simulated=int((every["position_source"].astype(str) == "simulated").sum()),
-        newest_age_s=float(np.nanmin(ages)) if ages.size and np.isfinite(ages).any() else None,
+        exclude_stale=exclude_stale,
+        stale_only_gaps=tuple(z for z in order if z in held),
+        off_network=len(far),
+        off_network_live=sum(source.get(run.units.officer_id[i]) != "roster" for i in far),
     )
+
+
+def live_summary(view: LiveCoverage) -> dict[str, object]:
+    """The ``live`` object of ``report --live-db`` JSON (DATA.md "Live coverage")."""
+    age = view.feed.newest_age_s
+    return {"positions": view.feed.positions, "stale": view.feed.stale,
+            "newest_age_s": None if age is None else round(age, 3), "feed": view.feed.state}

@@ -68,7 +68,7 @@ def test_merge_live_replaces_only_with_fresher(store: Store, dataset: Dataset) -
         ("B", 34.0, 71.5, NOW + timedelta(seconds=1)),              # newer, but stale below
         ("ZZ", 34.0, 71.5, NOW))                                    # not in the roster
     live = latest_positions(store, now=NOW + timedelta(seconds=600), stale_after_s=590)
-    merged = merge_live(officers, live, include_stale=True)
+    merged = merge_live(officers, live)
     assert before.equals(officers)  # input not modified
     row = merged.set_index("officer_id")
     assert (row.loc["A", "lat"], row.loc["A", "lon"]) == (34.0, 71.503)
@@ -80,7 +80,7 @@ def test_merge_live_replaces_only_with_fresher(store: Store, dataset: Dataset) -
     assert bool(row.loc["B", "stale"])
     assert np.isnan(row.loc["C", "live_age_s"])
     assert "ZZ" not in row.index
-    fresh_only = merge_live(officers, live)
+    fresh_only = merge_live(officers, live, exclude_stale=True)
     assert "B" not in set(fresh_only["officer_id"])
     assert len(fresh_only) == len(officers) - 1
     assert list(merged.columns)[: len(officers.columns)] == list(officers.columns)
@@ -90,13 +90,13 @@ def test_coverage_uses_live_positions(store: Store, dataset: Dataset) -> None:
     put(store, ("A", 34.0, 71.503, NOW + timedelta(seconds=200)),
         ("B", 34.001, 71.502, NOW + timedelta(seconds=1)))
     live = latest_positions(store, now=NOW + timedelta(seconds=400))  # B is stale (399 s)
-    cov = analyse(replace(dataset, officers=merge_live(dataset.officers, live)))
+    cov = analyse(replace(dataset, officers=merge_live(dataset.officers, live,
+                                                       exclude_stale=True)))
     assert cov.counts.available == 2  # A and D; B's whereabouts are stale
     placed = dict(zip(cov.units.officer_id, dataset.network.node_id[cov.units.node],
                       strict=True))
     assert placed == {"A": 5, "D": 5}
-    with_stale = analyse(replace(dataset, officers=merge_live(dataset.officers, live,
-                                                              include_stale=True)))
+    with_stale = analyse(replace(dataset, officers=merge_live(dataset.officers, live)))
     assert with_stale.counts.available == 3
 
 
@@ -201,7 +201,8 @@ def test_simulate_feed_cli_on_tiny_district(tiny_inputs, tmp_path, capsys) -> No
     assert {r["source"] for r in rows} == {"simulated"}
 
 
-def test_live_coverage_draws_stale_but_counts_only_fresh(store: Store, dataset: Dataset) -> None:
+def test_live_coverage_counts_stale_units_at_their_last_position(store: Store,
+                                                                 dataset: Dataset) -> None:
     from coverage.ops.positions import live_coverage
 
     put(store, ("A", 34.0, 71.503, NOW + timedelta(seconds=200)),
@@ -213,11 +214,111 @@ def test_live_coverage_draws_stale_but_counts_only_fresh(store: Store, dataset: 
     assert dict(zip(view.officers["officer_id"], view.officers["stale"], strict=True))["B"]
     assert (view.live_reports, view.stale, view.simulated) == (2, 1, 0)
     assert view.newest_age_s == pytest.approx(200.0)
-    expected = analyse(replace(dataset, officers=merge_live(dataset.officers, live)))
+    # stale B counts, at its last (live) position: as a fresh run with B moved there
+    moved = dataset.officers.copy()
+    for oid, lon, lat in (("A", 71.503, 34.0), ("B", 71.502, 34.001)):
+        moved.loc[moved["officer_id"] == oid, "geometry"] = gpd.points_from_xy([lon], [lat])
+    expected = analyse(replace(dataset, officers=moved))
+    assert view.coverage.counts.available == 3 == expected.counts.available
     assert view.coverage.table.equals(expected.table)
-    assert view.coverage.counts == expected.counts
-    counted = live_coverage(base, live, include_stale=True).coverage
-    assert counted.counts.available == 3
+    excluded = live_coverage(base, live, exclude_stale=True).coverage
+    assert excluded.counts.available == 2  # A and D
+    assert sorted(excluded.units.officer_id) == ["A", "D"]
+
+
+def test_a_stopped_feed_keeps_coverage_and_says_down(store: Store, dataset: Dataset) -> None:
+    from coverage.ops.positions import live_coverage
+
+    later = NOW + timedelta(seconds=1)  # newer than the roster's last_seen
+    put(store, ("A", 34.0, 71.503, later), ("B", 34.001, 71.502, later),
+        ("D", 34.0, 71.503, later))
+    base = analyse(dataset)
+    fresh = live_coverage(base, latest_positions(store, now=NOW + timedelta(seconds=10)))
+    stopped = live_coverage(base, latest_positions(store, now=NOW + timedelta(hours=2)))
+    assert (fresh.feed.state, stopped.feed.state) == ("ok", "down")
+    assert stopped.feed.stale == 3
+    assert stopped.feed.stale_share == 1.0
+    assert stopped.feed.newest_age_s == pytest.approx(7199.0)
+    assert stopped.coverage.counts == fresh.coverage.counts
+    assert stopped.coverage.table.equals(fresh.coverage.table)
+    assert stopped.coverage.overall == fresh.coverage.overall
+
+
+@pytest.mark.parametrize(("ages", "state"), [
+    ((), "down"), ((10,), "ok"), ((400,), "down"), ((10, 400), "ok"),
+    ((10, 400, 500), "degraded"), ((10, 20, 400), "ok"), ((301, 302), "down"),
+    ((300, 301), "ok"),  # 300 s is not older than 300 s
+])
+def test_feed_state_as_data_md_defines_it(store: Store, dataset: Dataset,
+                                          ages: tuple[int, ...], state: str) -> None:
+    from coverage.ops.positions import live_coverage
+
+    now = NOW + timedelta(hours=1)  # every report newer than the roster's last_seen
+    put(store, *((oid, 34.0, 71.5, now - timedelta(seconds=a))
+                 for oid, a in zip("ABD", ages, strict=False)))
+    view = live_coverage(analyse(dataset), latest_positions(store, now=now),
+                         stale_after_s=300)
+    stale = sum(a > 300 for a in ages)
+    assert (view.feed.positions, view.feed.stale) == (len(ages), stale)
+    assert view.feed.state == state
+    assert view.feed.stale_after_s == 300
+    assert view.feed.newest_age_s == (min(ages) if ages else None)
+
+
+def test_gaps_caused_only_by_staleness_are_told_apart(store: Store, dataset: Dataset) -> None:
+    from coverage.ops.positions import live_coverage
+
+    base = analyse(dataset, threshold_min=0.1)
+    # Z2 (west, node 1) is reached in time only by B, whose position is stale; A moved east
+    now = NOW + timedelta(hours=1)
+    put(store, ("B", 34.0, 71.5, now - timedelta(seconds=900)),
+        ("A", 34.0, 71.503, now - timedelta(seconds=5)))
+    live = latest_positions(store, now=now)
+    counted = live_coverage(base, live)
+    excluded = live_coverage(base, live, exclude_stale=True)
+    gaps_with = set(counted.coverage.gaps["zone_id"])
+    gaps_without = set(excluded.coverage.gaps["zone_id"])
+    assert gaps_without - gaps_with == {"Z2"}  # the case is not empty
+    expected = [z for z in excluded.coverage.gaps["zone_id"] if z not in gaps_with]
+    assert list(counted.stale_only_gaps) == expected == list(excluded.stale_only_gaps)
+
+
+def test_units_far_off_the_roads_are_counted_not_warned(store: Store, dataset: Dataset,
+                                                        recwarn: pytest.WarningsRecorder
+                                                        ) -> None:
+    from coverage.ops.positions import live_coverage
+
+    put(store, ("A", 34.05, 71.5, NOW + timedelta(seconds=1)))  # ~5.5 km north of the roads
+    view = live_coverage(analyse(dataset), latest_positions(store, now=NOW))
+    assert (view.off_network, view.off_network_live) == (1, 1)
+    assert not [w for w in recwarn if "snapped" in str(w.message)]
+    dist = haversine_m(71.5, 34.05, 71.502, 34.001)  # node 4, the nearest
+    assert dist > 500
+
+
+def test_report_live_db_adds_the_live_object(tmp_path: Path, tiny_inputs: dict[str, Path],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path}/feed.db"
+    with open_store(db) as s:
+        put(s, ("A", 34.0, 71.503, NOW + timedelta(seconds=3500)),
+            ("B", 34.001, 71.502, NOW + timedelta(seconds=2900)))
+    args = ["report", *(x for r in ("roads", "stations", "zones", "officers")
+                        for x in (f"--{r}", str(tiny_inputs[r]))), "--format", "json",
+            "--live-db", db, "--as-of", "2026-11-25T09:00:00+05:00"]  # NOW + 1 h
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["live"] == {"positions": 2, "stale": 1, "newest_age_s": 100.0, "feed": "ok"}
+    assert out["units"]["available"] == 3  # stale B counts
+    assert main([*args, "--exclude-stale"]) == 0
+    assert json.loads(capsys.readouterr().out)["units"]["available"] == 2
+    assert main([*args, "--stale-s", "50"]) == 0
+    assert json.loads(capsys.readouterr().out)["live"] == {
+        "positions": 2, "stale": 2, "newest_age_s": 100.0, "feed": "down"}
+    assert main([*args[:-6], "--format", "json"]) == 0
+    assert "live" not in json.loads(capsys.readouterr().out)
+    with pytest.raises(SystemExit, match="2"):
+        main([*args[:-1], "2026-11-25T08:00:00"])  # no offset
+    assert "--as-of" in capsys.readouterr().err
 
 
 def test_with_officers_equals_a_fresh_run(dataset: Dataset) -> None:
