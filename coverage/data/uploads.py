@@ -6,9 +6,22 @@ encrypted, and the member count, each member's size, the total unpacked size and
 compression ratio are capped (``settings.UPLOAD_*``). While unpacking, the bytes actually
 written are counted too, so a member that lies about its size is stopped.
 
-    >>> files = extract_zip(uploaded.getvalue(), name=uploaded.name)   # doctest: +SKIP
-    >>> files.paths                    # safe paths inside files.root   # doctest: +SKIP
-    >>> files.cleanup()                                                  # doctest: +SKIP
+    >>> import io, zipfile
+    >>> buf = io.BytesIO()
+    >>> with zipfile.ZipFile(buf, "w") as z:
+    ...     z.writestr("zones/zones.geojson", "{}")
+    >>> files = extract_zip(buf.getvalue(), name="zones.zip")
+    >>> [p.relative_to(files.root).as_posix() for p in files.paths]
+    ['zones/zones.geojson']
+    >>> files.cleanup()
+    >>> evil = io.BytesIO()
+    >>> with zipfile.ZipFile(evil, "w") as z:
+    ...     z.writestr("../evil.txt", "x")
+    >>> try:
+    ...     extract_zip(evil.getvalue(), name="evil.zip")
+    ... except UploadError as exc:
+    ...     print(str(exc).split(": ", 1)[1])
+    member '../evil.txt' climbs out of the archive folder ('..' in its path)
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
 """What-if: picking officers to suspend, and the before/after views of a suspension.
 
-    >>> ids = station_officers(ds.officers, ["PS-03"])             # doctest: +SKIP
-    >>> after = suspend(before, ids)                                # doctest: +SKIP
-    >>> zone_changes(before, after)                                 # doctest: +SKIP
+    >>> from coverage.data.examples import example_dataset
+    >>> from coverage.engine.analysis import analyse, suspend
+    >>> before = analyse(example_dataset(), threshold_min=10)
+    >>> ids = station_officers(before.dataset.officers, ["S1"])
+    >>> ids
+    ['A', 'B']
+    >>> after = suspend(before, ids)   # D at node 5 is left; 5 reaches neither 1 nor 3
+    >>> zone_changes(before, after)[["zone_id", "change", "covered_before", "covered_after"]]
+      zone_id              change  covered_before  covered_after
+    0      Z2  newly below target             1.0            0.0
+    1      Z1  still below target             1.0       0.333333
 """
 
 from __future__ import annotations
