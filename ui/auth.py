@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -79,7 +79,7 @@ def sign_in() -> Session:
     return _sign_in_password()
 
 
-def _gate(form: Callable[[], None]) -> None:
+def _gate(form: Callable[[], None]) -> NoReturn:
     """Show only the sign-in form, as the one (hidden) page, then stop the run.
 
     Registering it with ``st.navigation`` keeps Streamlit from listing the files in
@@ -128,7 +128,6 @@ def _password_form() -> None:
 
 def _sign_in_password() -> Session:
     _gate(_password_form)
-    raise AssertionError  # unreachable: st.stop() raises
 
 
 def sign_out() -> None:

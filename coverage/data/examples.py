@@ -79,4 +79,5 @@ def example_files(folder: str | Path) -> dict[str, Path]:
 def example_dataset() -> Dataset:
     """Load the tiny district (written to a temporary folder, no cache); a new Dataset."""
     with tempfile.TemporaryDirectory(prefix="seccov-example-") as folder:
-        return load_dataset(**example_files(folder), use_cache=False)
+        f = example_files(folder)
+        return load_dataset(f["roads"], f["stations"], f["zones"], f["officers"], use_cache=False)
