@@ -1,0 +1,130 @@
+"""Group commit for the HTTP feed: one writer thread, one transaction per group of requests.
+
+Requests hand their validated position (or reject) to :meth:`GroupWriter.submit` and wait on
+the returned future; the writer thread takes everything queued, commits it with one
+:meth:`~coverage.ops.store.Store.write_batch` (the same writes as file ingest), and only
+then resolves the futures. So a request is answered 200 only once its position is
+committed, and while one group commits the next one gathers.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from coverage import settings
+from coverage.ops.registry import known_officers
+from coverage.ops.store import Position, Reject, Store
+
+logger = logging.getLogger(__name__)
+
+#: How often the writer re-reads the registered roster (seconds).
+ROSTER_REFRESH_S = 30.0
+
+
+@dataclass(frozen=True)
+class _Write:
+    record: Position | Reject
+    done: Future[None]
+
+
+@dataclass(frozen=True)
+class _Call:
+    fn: Callable[[Store], Any]
+    done: Future[Any]
+
+
+_STOP = object()
+
+
+class GroupWriter:
+    """The feed's single writer: owns ``store`` and one ingest run (``ingest_id``)."""
+
+    def __init__(self, store: Store, input_name: str, *,
+                 max_group: int = settings.INGEST_BATCH) -> None:
+        self.store = store
+        self.input_name = input_name
+        self.max_group = max_group
+        self.ingest_id = store.begin_ingest(input_name, "http", "feed")
+        self.known = known_officers(store)
+        self._known_at = time.monotonic()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="seccov-feed-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, record: Position | Reject) -> Future[None]:
+        """Queue one record; the future completes once it is committed (or fails)."""
+        done: Future[None] = Future()
+        self._queue.put(_Write(record, done))
+        return done
+
+    def call(self, fn: Callable[[Store], Any]) -> Future[Any]:
+        """Run ``fn(store)`` on the writer thread, between groups; return its future."""
+        done: Future[Any] = Future()
+        self._queue.put(_Call(fn, done))
+        return done
+
+    def close(self, timeout_s: float = 60.0) -> None:
+        """Commit what is queued, mark the ingest run finished and stop the thread."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout_s)
+        try:
+            self.store.finish_ingest(self.ingest_id)
+        except Exception:  # the store went away: nothing left to record it in
+            logger.exception("%s: could not mark the ingest run finished", self.input_name)
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            items = [self._queue.get()]
+            while len(items) < self.max_group:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if _STOP in items:
+                stop = True
+                items = [i for i in items if i is not _STOP]
+            self._commit([i for i in items if isinstance(i, _Write)])
+            for item in items:
+                if isinstance(item, _Call):
+                    self._call(item)
+            if time.monotonic() - self._known_at > ROSTER_REFRESH_S:
+                self._refresh_roster()
+
+    def _commit(self, writes: list[_Write]) -> None:
+        if not writes:
+            return
+        positions = [w.record for w in writes if isinstance(w.record, Position)]
+        rejects = [w.record for w in writes if isinstance(w.record, Reject)]
+        try:
+            self.store.write_batch(self.ingest_id, positions, rejects)
+        except Exception as exc:  # every waiting request must hear of it, not hang
+            logger.error("%s: a group of %d could not be committed: %s", self.input_name,
+                         len(writes), exc)
+            for w in writes:
+                w.done.set_exception(exc)
+            return
+        for w in writes:
+            w.done.set_result(None)
+
+    def _call(self, item: _Call) -> None:
+        try:
+            item.done.set_result(item.fn(self.store))
+        except Exception as exc:
+            item.done.set_exception(exc)
+
+    def _refresh_roster(self) -> None:
+        self._known_at = time.monotonic()
+        try:
+            self.known = known_officers(self.store)
+        except Exception as exc:
+            logger.warning("%s: could not re-read the roster: %s", self.input_name, exc)
