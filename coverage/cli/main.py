@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
+from coverage.cli import feed as _feed_commands
 from coverage.cli import live as _live_commands
 from coverage.cli import planning as _planning_commands
 from coverage.cli.argtypes import whole
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_brief(sub.add_parser("brief", help="briefing export: PNG map, offline HTML map or "
                               "PDF (see docs/exports.md)"))
     _live_commands.add_parsers(sub)  # ingest, positions, simulate-feed, users, audit
+    _feed_commands.add_parsers(sub)  # serve-feed, devices, tokens
     _planning_commands.add_parsers(sub)  # backfill, criticality, sweep
     for command in sub.choices.values():  # -v/-q also after the command name
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -183,6 +185,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Stages], int]] = {
     "prepare": _cmd_prepare,
     "brief": _cmd_brief,
     **_live_commands.COMMANDS,
+    **_feed_commands.COMMANDS,
     **_planning_commands.COMMANDS,
 }
 
