@@ -10,6 +10,13 @@ The import name is ``coverage`` (not coverage.py). Typical use::
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from types import ModuleType
+
 from coverage.data.dataset import Dataset, load_dataset
 from coverage.data.network import RoadNetwork, open_roads
 from coverage.engine.analysis import Coverage, analyse, suspend
@@ -38,3 +45,45 @@ __all__ = [
     "without_units",
 ]
 __version__ = "0.1.0"
+
+#: Modules that moved into the layered subpackages (old name -> new home). The old import
+#: paths keep working as aliases of the new modules (``coverage.analysis`` *is*
+#: ``coverage.engine.analysis``); new code should import the new paths.
+MOVED_MODULES = {
+    "roads": "data.roads", "network": "data.network", "loaders": "data.loaders",
+    "dataset": "data.dataset", "uploads": "data.uploads",
+    "traveltime": "engine.traveltime", "units": "engine.units", "metrics": "engine.metrics",
+    "analysis": "engine.analysis", "report": "engine.report",
+    "scenario": "planning.scenario", "scenario_io": "planning.scenario_io",
+    "closures": "planning.closures", "objective": "planning.objective",
+    "siting": "planning.siting", "backfill": "planning.backfill",
+    "criticality": "planning.criticality", "sweep": "planning.sweep",
+    "whatif": "planning.whatif",
+    "store": "ops.store", "feed": "ops.feed", "live": "ops.positions",
+    "simulate": "ops.simulate", "accounts": "ops.accounts", "audit": "ops.audit",
+    "registry": "ops.registry", "workspace": "ops.workspace",
+    "mapview": "briefing.mapview", "layers": "briefing.layers", "assets": "briefing.assets",
+    "export": "briefing.export", "_errors": "errors",
+}
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolve ``coverage.<old name>`` to the module's new home (see :data:`MOVED_MODULES`)."""
+
+    def find_spec(self, fullname: str, path: object = None,  # noqa: ARG002 - the protocol
+                  target: object = None,  # noqa: ARG002
+                  ) -> importlib.machinery.ModuleSpec | None:
+        old = fullname.removeprefix(f"{__name__}.")
+        if old == fullname or old not in MOVED_MODULES:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module(f"{__name__}.{MOVED_MODULES[spec.name.split('.')[-1]]}")
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Nothing to run: the module is the already imported new one."""
+
+
+if not any(isinstance(f, _MovedModuleFinder) for f in sys.meta_path):
+    sys.meta_path.append(_MovedModuleFinder())

@@ -240,3 +240,17 @@ def test_pyproject_does_not_pull_coverage_py() -> None:
         lines = (ROOT / lock).read_text().splitlines()
         assert not [line for line in lines if line.startswith(("coverage==", "pytest-cov=="))]
     assert "pytest-cov" not in text
+
+
+def test_old_module_paths_are_aliases_of_the_new_ones() -> None:
+    import importlib
+
+    import coverage
+
+    for old, new in coverage.MOVED_MODULES.items():
+        assert importlib.import_module(f"coverage.{old}") is importlib.import_module(
+            f"coverage.{new}"), old
+    from coverage.analysis import suspend  # the README of before the move named this path
+    from coverage.engine.analysis import suspend as moved
+
+    assert suspend is moved
