@@ -90,6 +90,10 @@ def add_parsers(sub: Any) -> None:
     sim.add_argument("--start", help="first report's time, ISO 8601 with offset "
                      "(default: --seconds before now)")
     sim.add_argument("--realtime", action="store_true", help="pace reports with the clock")
+    sim.add_argument("--via", metavar="URL", help="POST the reports to a running serve-feed "
+                     "at URL (e.g. http://127.0.0.1:5055/) instead of writing to --db")
+    sim.add_argument("--token", help="the serve-feed token for --via (default: "
+                     "$SECCOV_FEED_TOKEN)")
     _fmt(sim)
     _json_alias(sim)
 
@@ -260,13 +264,28 @@ def _cmd_simulate(args: argparse.Namespace, stages: Any) -> int:
         raise CoverageError(msg)
     start = _time(args.start, "--start")
     out = _output_format(args)
+    if args.via:
+        from coverage.ops.feedclient import check_url
+
+        check_url(args.via)
     officers = read_officers(args.officers, read_stations(args.stations))
     net = open_roads(args.roads, progress=stages)
     stages.close()
-    with _open(args) as store, _stop_on_signals() as stop:
-        res = simulate_feed(store, net, officers, seconds=args.seconds,
-                            interval_s=args.interval_s, seed=args.seed, start=start,
-                            realtime=args.realtime, stop=stop)
+    if args.via:
+        from coverage.ops.simulate import post_feed
+
+        with _stop_on_signals() as stop:
+            res = post_feed(args.via, net, officers, token=args.token or settings.feed_token(),
+                            seconds=args.seconds, interval_s=args.interval_s, seed=args.seed,
+                            start=start, realtime=args.realtime, stop=stop)
+        if res.failed:
+            print(f"warning: {res.failed:,} reports were not accepted by {args.via} (see the "
+                  "log with -v)", file=sys.stderr)
+    else:
+        with _open(args) as store, _stop_on_signals() as stop:
+            res = simulate_feed(store, net, officers, seconds=args.seconds,
+                                interval_s=args.interval_s, seed=args.seed, start=start,
+                                realtime=args.realtime, stop=stop)
     if out == "json":
         print(json.dumps({"officers": res.officers, "steps": res.steps,
                           "start": res.start.isoformat(), "end": res.end.isoformat(),

@@ -44,6 +44,7 @@ class SimulationResult:
     start: datetime
     end: datetime
     ingest: IngestResult
+    failed: int = 0  # with ``via``: requests the server did not answer 200 or 400
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,6 +225,52 @@ def simulate_feed(store: Store, net: RoadNetwork, officers: gpd.GeoDataFrame, *,
     logger.info("simulated %d officers for %d steps: %s", n_units, steps, result.summary())
     return SimulationResult(n_units, steps, first,
                             first + timedelta(seconds=max(steps - 1, 0) * interval_s), result)
+
+
+def post_feed(url: str, net: RoadNetwork, officers: gpd.GeoDataFrame, *,
+              token: str | None = None, seconds: float = 600.0, interval_s: float = 10.0,
+              seed: int = 0, start: datetime | None = None, realtime: bool = False,
+              stop: threading.Event | None = None) -> SimulationResult:
+    """As :func:`simulate_feed`, but POST each report to a running ``serve-feed`` at ``url``.
+
+    The reports are OsmAnd JSON bodies (Traccar Client's format) marked
+    ``extras.simulated``, so the server stores them as ``source='simulated'``. In the
+    result, ``accepted`` counts 200 answers (new or duplicate), ``rejected`` 400 answers,
+    and ``failed`` the rest (401, 429, 503, no answer).
+    """
+    from coverage.ops.feedclient import PostCounts, osmand_body, post_positions
+
+    t0 = time.perf_counter()
+    first = start or (datetime.now(UTC) if realtime
+                      else datetime.now(UTC) - timedelta(seconds=seconds))
+    counts, batch = PostCounts(), list[dict[str, object]]()
+
+    def flush() -> None:
+        if batch:
+            counts.add(post_positions(url, batch, token=token))
+            batch.clear()
+
+    for rec in simulate_records(net, officers, seconds=seconds, interval_s=interval_s,
+                                seed=seed, start=first, realtime=realtime, stop=stop):
+        if isinstance(rec, Idle):
+            flush()
+            continue
+        f = rec.fields or {}
+        batch.append(osmand_body(f["officer_id"], f["lat"], f["lon"], f["timestamp"],
+                                 speed_kph=f["speed_kph"], heading_deg=f["heading_deg"],
+                                 simulated=True))
+        if len(batch) >= 2_000:
+            flush()
+    flush()
+    for reason in counts.reasons[:3]:
+        logger.warning("simulate-feed --via %s: %s", url, reason)
+    n_units = int((officers["status"] == "on_duty").sum())
+    steps = counts.sent // n_units if n_units else 0
+    result = IngestResult(url, 0, counts.sent, counts.ok, 0, counts.rejected,
+                          time.perf_counter() - t0)
+    return SimulationResult(n_units, steps, first,
+                            first + timedelta(seconds=max(steps - 1, 0) * interval_s), result,
+                            counts.failed)
 
 
 @dataclass(frozen=True)
