@@ -19,6 +19,7 @@ from typing import NoReturn
 from coverage.cli import feed as _feed_commands
 from coverage.cli import live as _live_commands
 from coverage.cli import planning as _planning_commands
+from coverage.cli import readiness as _readiness_commands
 from coverage.cli.argtypes import whole
 from coverage.cli.inputs import Stages, add_format, add_inputs, load_inputs
 from coverage.errors import CoverageError, CoverageWarning
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _live_commands.add_parsers(sub)  # ingest, positions, simulate-feed, users, audit
     _feed_commands.add_parsers(sub)  # serve-feed, devices, tokens
     _planning_commands.add_parsers(sub)  # backfill, criticality, sweep
+    _readiness_commands.add_parsers(sub)  # readiness
     for command in sub.choices.values():  # -v/-q also after the command name
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="log each stage")
@@ -187,6 +189,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Stages], int]] = {
     **_live_commands.COMMANDS,
     **_feed_commands.COMMANDS,
     **_planning_commands.COMMANDS,
+    **_readiness_commands.COMMANDS,
 }
 
 
