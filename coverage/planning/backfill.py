@@ -1,12 +1,14 @@
-"""Backfill: where to send k reserve officers so the DATA.md objective is as high as it can be.
+"""Backfill: where to send k reserves and which m on-duty officers to move, for the best objective.
 
 Given a run's :class:`~coverage.engine.analysis.Coverage` (a plain run or a scenario), the zone
 nodes it leaves uncovered are the demand; a candidate site covers a node when a unit
 leaving from it (after ``turnout_s``) reaches the node within its zone's target. The siting
 problem (:mod:`coverage.planning.siting`) is solved exactly with HiGHS for up to ``exact_limit``
-candidate sites and by lazy greedy (with its optimality bound) beyond. Then each placement
+candidate sites and by lazy greedy (with its optimality bound) beyond. With ``moves=m`` the
+plan may also move up to m available on-duty officers (:mod:`coverage.planning.relocation`;
+what a moved officer covered from its old position is lost). Then each reserve placement
 gets a real reserve officer, nearest first, and ``objective_after`` is measured by running
-the chosen deployment as a :class:`~coverage.planning.scenario.Scenario`.
+the chosen plan as a :class:`~coverage.planning.scenario.Scenario`.
 
 Examples
 --------
@@ -14,13 +16,15 @@ Examples
 >>> bf = backfill(analyse(ds, suspended=ids), 42)  # doctest: +SKIP
 >>> bf.objective_after - bf.objective_before, bf.optimal  # doctest: +SKIP
 (531, True)
+>>> bf = backfill(cov, 42, moves=10, max_move_min=20)  # doctest: +SKIP
+>>> [(m.officer_id, m.site) for m in bf.moves]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,8 +50,14 @@ from coverage.planning.objective import (
     objective,
     shortfall,
 )
+from coverage.planning.relocation import (
+    MoveProblem,
+    ranked,
+    solve_moves_exact,
+    solve_moves_greedy,
+)
 from coverage.planning.scenario import Deployment, Scenario, apply_scenario
-from coverage.planning.siting import Problem, Solution, marginal_order, solve_exact, solve_greedy
+from coverage.planning.siting import Problem, marginal_order, solve_exact, solve_greedy
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +75,8 @@ class Sites:
 
 
 @dataclass(frozen=True)
-class Move:
-    """One reserve officer's move, in rank order; gains are marginal (given earlier moves)."""
+class ReservePlacement:
+    """One reserve officer sent to a site; gains are marginal (given the orders ranked before)."""
 
     rank: int
     officer_id: str
@@ -80,20 +90,41 @@ class Move:
     officers_short_reduced: int
 
 
+@dataclass(frozen=True)
+class OfficerMove:
+    """One available on-duty officer moved from where it stands to a site (DATA.md ``moves``).
+
+    ``gain`` is marginal (given the orders ranked before; it may be below what the site
+    alone adds, since the officer's old position is left); ``travel_min`` from its position.
+    """
+
+    rank: int
+    officer_id: str
+    from_station: str
+    site: str
+    node_id: int
+    lon: float
+    lat: float
+    travel_min: float
+    gain: float
+    officers_short_reduced: int
+
+
 @dataclass(frozen=True, eq=False)
 class Backfill:
-    """A backfill plan: the ranked moves, the objective before and after, and the bound.
+    """A backfill plan: ranked reserve placements and moves, the objective before and after.
 
-    ``bound`` is an upper bound on any ``objective_after`` reachable with these sites and
-    reserves; ``optimal`` says the coverage objective is proven optimal. ``after`` is the
-    coverage with the reserves placed and ``scenario`` the deployment, ready to save.
+    ``bound`` is an upper bound on any ``objective_after`` reachable with these sites,
+    reserves and moves; ``optimal`` says the coverage objective is proven optimal. ``after``
+    is the coverage with the plan carried out and ``scenario`` the plan, ready to save.
     """
 
     before: Coverage
     after: Coverage
     scenario: Scenario
     sites: Sites
-    moves: tuple[Move, ...]
+    placed: tuple[ReservePlacement, ...]
+    moves: tuple[OfficerMove, ...]
     objective_before: float
     objective_after: float
     objective_max: float
@@ -102,6 +133,8 @@ class Backfill:
     method: str
     requested: int
     reserves_available: int
+    moves_requested: int
+    max_move_min: float | None
     notes: tuple[str, ...]
 
 
@@ -161,15 +194,18 @@ def candidate_sites(
 
 
 def coverage_matrix(
-    cov: Coverage, dem: Demand, sites: Sites, *, turnout_s: float = 0.0
+    cov: Coverage, dem: Demand, sites: Sites, *, turnout_s: float = 0.0,
+    items: IntArray | None = None,
 ) -> tuple[sp.csc_array, IntArray]:
-    """Return (cover, items): ``cover[i, s]`` says site ``s`` covers uncovered item ``items[i]``.
+    """Return (cover, items): ``cover[i, s]`` says site ``s`` covers item ``items[i]``.
 
-    Searches run forward from the sites when they are no more than the uncovered zone nodes
-    (exactly the engine's sums), else backward from those nodes, each within its target.
+    ``items`` defaults to the items the run leaves uncovered. Searches run forward from the
+    sites when they are no more than the items' nodes (exactly the engine's sums), else
+    backward from those nodes, each within its target.
     """
     net = cov.times.network
-    items = np.flatnonzero(~covered(dem, cov.times.seconds))
+    if items is None:
+        items = np.flatnonzero(~covered(dem, cov.times.seconds))
     n_sites = sites.node.size
     if items.size == 0 or n_sites == 0:
         return sp.csc_array((items.size, n_sites), dtype=bool), items
@@ -220,10 +256,19 @@ def _reserves(cov: Coverage, requested: int) -> tuple[Any, int, list[str]]:
     return pool.reset_index(drop=True), min(int(requested), len(pool)), notes
 
 
+def _whole(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        msg = f"{name}: give a whole number of officers >= 0, got {value!r}"
+        raise DataError(msg)
+    return int(value)
+
+
 def backfill(
     cov: Coverage,
     reserves: int,
     *,
+    moves: int = 0,
+    max_move_min: float | None = None,
     candidates: Literal["stations", "nodes"] = "stations",
     area: Any = None,
     weights: Weights | None = None,
@@ -233,117 +278,250 @@ def backfill(
     exact_limit: int = EXACT_LIMIT,
     time_limit_s: float = 60.0,
 ) -> Backfill:
-    """Choose sites for up to ``reserves`` reserve officers and say who goes where.
+    """Choose sites for up to ``reserves`` reserves and ``moves`` on-duty officers.
 
     Parameters
     ----------
     cov
-        The run to improve (its available units stay where they are).
+        The run to improve (a plain run or a scenario, e.g. after suspensions).
     reserves
-        How many reserves may move; more than the reserve officers available uses them all
-        (a DataWarning says so). Fewer are placed when more would add nothing.
+        How many reserves may be placed; more than the reserve officers available uses them
+        all (a DataWarning says so). Fewer are placed when more would add nothing.
+    moves, max_move_min
+        How many available on-duty officers may move to a site, and the longest move in
+        minutes of road travel from where the officer stands (default: any reachable site).
+        A moved officer's old position is left: what only it covered there is lost.
     candidates, area
         Sites: stations' road nodes, or road nodes; ``area`` (shapely, lon/lat) restricts.
     weights
         Demand weight per priority (see :func:`coverage.planning.objective.zone_weights`).
     site_capacity
-        Most reserves per site (default: no limit). Extra reserves at one site add no
-        coverage, only officers within target.
+        Most units (reserves and moved officers) per site (default: no limit).
     turnout_s
-        Seconds before a placed reserve starts moving from its site.
+        Seconds before a unit placed at a site starts moving from it.
     method
         ``"auto"``: exact up to ``exact_limit`` candidate sites, else greedy.
 
     Returns
     -------
     Backfill
-        Moves ranked by marginal gain; each takes the nearest remaining reserve officer (by
-        travel time from where the officer stands, ties by officer id).
+        Orders ranked by marginal gain; each reserve placement takes the nearest remaining
+        reserve officer (by travel time from where the officer stands, ties by officer id).
+        Ties between equally good plans (DATA.md): fewer officers short, then fewer orders,
+        then less travel by the moved officers.
     """
     pool, k, notes = _reserves(cov, reserves)
+    m = _whole("moves", moves)
+    if max_move_min is not None and not (np.isfinite(max_move_min) and max_move_min >= 0):
+        msg = f"max_move_min: give minutes >= 0, got {max_move_min!r}"
+        raise DataError(msg)
     sites = candidate_sites(cov, kind=candidates, area=area)
     dem = demand(cov.zones, weights=weights)
-    cover, items = coverage_matrix(cov, dem, sites, turnout_s=turnout_s)
     delay = np.full(sites.node.size, turnout_s) if turnout_s > 0 else None
     counts = within_target(cov.zones, cov.reach_s, sites.node, delay)
     within = cov.table["officers_within_target"].to_numpy(dtype=np.int64)
-    cap = k if site_capacity is None else max(0, int(site_capacity))
-    pb = Problem(cover=cover, item_weight=dem.weight[items], counts=counts,
-                 short=shortfall(cov.zones, within), zone_weight=dem.zone_weight, k=k,
-                 capacity=np.full(sites.node.size, cap, dtype=np.int64))
+    cap = k + m if site_capacity is None else max(0, int(site_capacity))
+    capacity = np.full(sites.node.size, cap, dtype=np.int64)
     exact = method == "exact" or (method == "auto" and sites.node.size <= exact_limit)
-    sol: Solution = solve_exact(pb, time_limit_s=time_limit_s) if exact else solve_greedy(pb)
-    order = marginal_order(pb, sol.count)
-    moves = _assign(cov, pool, sites, order, counts=counts, short=pb.short)
-    scenario = Scenario(
-        name=f"backfill of {len(moves)} reserve(s)",
-        deploy=tuple(Deployment(m.officer_id, node_id=m.node_id) for m in moves),
-        unit_turnout_s=tuple((m.officer_id, turnout_s) for m in moves) if turnout_s else (),
-    )
-    after = apply_scenario(cov, scenario) if moves else cov
     before_v = objective(dem, cov.times.seconds)
-    if len(moves) < k:
-        notes.append(f"{len(moves)} of {k} reserve(s) placed; more would add nothing")
-    notes += [f"{m.officer_id} cannot reach site {m.site} over the road network (one-way "
-              "streets?); the placement assumes the officer gets there" for m in moves
-              if m.travel_min is None]
-    logger.info("backfill: %d site(s), %d reserve(s) placed, objective %.0f -> %.0f (%s)",
-                sites.node.size, len(moves), before_v, objective(dem, after.times.seconds),
-                sol.method)
+    cover, items = coverage_matrix(cov, dem, sites, turnout_s=turnout_s)
+    reserve_only = Problem(cover=cover, item_weight=dem.weight[items], counts=counts,
+                           short=shortfall(cov.zones, within),
+                           zone_weight=np.ones(len(cov.zones.zone_id)), k=k, capacity=capacity)
+    moved_unit = np.empty(0, np.int64)
+    sol = None
+    if m == 0 or (exact and site_capacity is None):
+        sol = solve_exact(reserve_only, time_limit_s=time_limit_s) if exact else \
+            solve_greedy(reserve_only)
+        # reserves alone, with some to spare, cover all a site can add: a move (a reserve
+        # that also leaves a position) cannot do better, so this plan is the optimum
+        if m and not (sol.optimal and int(sol.count.sum()) < k):
+            sol = None
+    if sol is not None:
+        steps = [(-1, s, g, round(h)) for s, g, h in marginal_order(reserve_only, sol.count)]
+        bound, optimal, how = sol.bound, sol.optimal, sol.method
+    else:
+        mp, allowed = _move_problem(cov, dem, sites, k=k, m=m, counts=counts, within=within,
+                                    capacity=capacity, turnout_s=turnout_s,
+                                    max_move_min=max_move_min, enumerate_pairs=exact)
+        if exact:
+            plan = solve_moves_exact(mp, time_limit_s=time_limit_s)
+        else:
+            relaxed = replace(reserve_only, k=k + m)  # a move adds at most what a reserve adds
+            plan = solve_moves_greedy(mp, bound_gain=solve_greedy(relaxed).bound,
+                                      allowed=allowed)
+            notes.append(f"{sites.node.size:,} candidate sites: moves chosen by greedy, with "
+                         "the bound of placing reserves for every move")
+        steps = ranked(mp, plan)
+        bound, optimal, how = plan.bound, plan.optimal, plan.method
+        moved_unit = plan.moved_unit
+    placed, moved = _orders(cov, pool, sites, steps, moved_unit)
+    sent: list[ReservePlacement | OfficerMove] = [*placed, *moved]
+    scenario = Scenario(
+        name=f"backfill: {len(placed)} reserve(s), {len(moved)} move(s)",
+        deploy=tuple(Deployment(o.officer_id, node_id=o.node_id) for o in sent),
+        unit_turnout_s=tuple((o.officer_id, turnout_s) for o in sent) if turnout_s else (),
+    )
+    after = apply_scenario(cov, scenario) if placed or moved else cov
+    if len(placed) < k:
+        notes.append(f"{len(placed)} of {k} reserve(s) placed; more would add nothing")
+    if m and len(moved) < m:
+        notes.append(f"{len(moved)} of {m} move(s) made; more would add nothing"
+                     + (f" within {max_move_min:g} min" if max_move_min is not None else ""))
+    notes += [f"{o.officer_id} cannot reach site {o.site} over the road network (one-way "
+              "streets?); the placement assumes the officer gets there" for o in placed
+              if o.travel_min is None]
+    after_v = objective(dem, after.times.seconds)
+    logger.info("backfill: %d site(s), %d reserve(s) placed, %d move(s), objective %.0f -> "
+                "%.0f (%s)", sites.node.size, len(placed), len(moved), before_v, after_v, how)
     return Backfill(
-        before=cov, after=after, scenario=scenario, sites=sites, moves=tuple(moves),
-        objective_before=before_v, objective_after=objective(dem, after.times.seconds),
-        objective_max=dem.total, bound=before_v + sol.bound, optimal=sol.optimal,
-        method=sol.method, requested=int(reserves), reserves_available=len(pool),
-        notes=tuple(notes),
+        before=cov, after=after, scenario=scenario, sites=sites, placed=tuple(placed),
+        moves=tuple(moved), objective_before=before_v, objective_after=after_v,
+        objective_max=dem.total, bound=before_v + bound, optimal=optimal, method=how,
+        requested=int(reserves), reserves_available=len(pool), moves_requested=m,
+        max_move_min=None if max_move_min is None else float(max_move_min), notes=tuple(notes),
     )
 
 
-def _assign(
-    cov: Coverage, pool: Any, sites: Sites, order: list[tuple[int, float, float]], *,
-    counts: np.ndarray, short: IntArray,
-) -> list[Move]:
-    """Give each ranked placement the nearest remaining reserve officer."""
-    if not order:
-        return []
-    added = np.cumsum(counts[:, [s for s, _, _ in order]], axis=1)
-    met = np.minimum(added, short[:, None]).sum(axis=0)
-    reduced = np.diff(np.concatenate([[0], met]))
-    net = cov.times.network
-    placed = place_units(cov.dataset.network, pool, what="reserve officers")
-    targets = np.unique([sites.node[s] for s, _, _ in order])
+def _move_problem(
+    cov: Coverage, dem: Demand, sites: Sites, *, k: int, m: int, counts: np.ndarray,
+    within: IntArray, capacity: IntArray, turnout_s: float, max_move_min: float | None,
+    enumerate_pairs: bool,
+) -> tuple[MoveProblem, Any]:
+    """Build the relocation problem over the items a plan can change (see relocation.py).
+
+    Unit coverage is searched forward from the units that stand within the largest target
+    of some zone node (one backward search finds them). With ``enumerate_pairs`` the
+    allowed moves are listed with their travel seconds: every unit that covers a changeable
+    item or counts for a zone, to every useful site within the limit, and for each site the
+    ``m`` nearest of the other units (all of them equal but for travel). Otherwise a callback
+    checks a move's travel when the greedy wants it.
+    """
+    net, tt = cov.times.network, cov.times
+    n_units = len(tt.unit_ids)
+    limit_move = np.inf if max_move_min is None else float(max_move_min) * 60.0
+    nodes, inv = np.unique(dem.node, return_inverse=True)
+    unit_hit = np.zeros((dem.node.size, n_units), dtype=bool)
+    if nodes.size and n_units:
+        far = float(dem.target_min.max()) * 60.0 * (1 + 1e-9) + 1e-6
+        back = dijkstra(net.csr_reverse, directed=True, indices=nodes, min_only=True,
+                        limit=far)
+        near = np.flatnonzero(back[tt.unit_nodes] + tt.delays <= far)
+        t = times_from(net, tt.unit_nodes[near], limit_s=far, columns=nodes,
+                       delay_s=tt.delays[near] if tt.delay_s is not None else None)
+        unit_hit[:, near] = (t[:, inv] / 60.0 <= dem.target_min[None, :]).T
+    # an item covered by more units than may move stays covered: it is left out
+    changeable = np.flatnonzero(unit_hit.sum(axis=1) <= m)
+    site_cover, _ = coverage_matrix(cov, dem, sites, turnout_s=turnout_s, items=changeable)
+    unit_cover = sp.csc_array(unit_hit[changeable])
+    unit_counts = within_target(cov.zones, cov.reach_s, tt.unit_nodes, tt.delays)
+    need = np.asarray(cov.zones.min_officers, dtype=np.int64)
+    useful = np.flatnonzero((np.asarray(site_cover.sum(axis=0)).ravel() > 0)
+                            | counts[need > within - m].any(axis=0))
+    pair_u: list[IntArray] = []
+    pair_s: list[IntArray] = []
+    pair_t: list[np.ndarray] = []
+    if enumerate_pairs and useful.size and n_units:
+        to_site = dijkstra(net.csr_reverse, directed=True, indices=sites.node[useful],
+                           limit=limit_move)[:, tt.unit_nodes]
+        to_site[sites.node[useful][:, None] == tt.unit_nodes[None, :]] = np.inf
+        # units that cover the same changeable items and count for the same zones are
+        # interchangeable but for travel: per site, only the m nearest of each such class
+        classes: dict[bytes, int] = {}
+        cover_csc = unit_cover.tocsc()
+        short_rows = unit_counts[need > within - m]  # zones that are or may become short
+        klass = np.array([classes.setdefault(
+            cover_csc.indices[cover_csc.indptr[u]:cover_csc.indptr[u + 1]].tobytes() + b"|"
+            + np.packbits(short_rows[:, u]).tobytes(), len(classes)) for u in range(n_units)],
+            dtype=np.int64)
+        for r, s in enumerate(useful.tolist()):
+            secs = to_site[r]
+            ok = np.flatnonzero(np.isfinite(secs) & (secs <= limit_move))
+            ok = ok[np.lexsort((ok, secs[ok], klass[ok]))]  # by class, then nearest
+            first = np.searchsorted(klass[ok], klass[ok], side="left")
+            chosen = ok[np.arange(ok.size) - first < m]
+            pair_u.append(chosen)
+            pair_s.append(np.full(chosen.size, s, dtype=np.int64))
+            pair_t.append(secs[chosen])
+    mp = MoveProblem(
+        site_cover=site_cover, unit_cover=unit_cover, item_weight=dem.weight[changeable],
+        site_counts=counts, unit_counts=unit_counts, within=within, need=need,
+        pair_unit=_cat(pair_u, np.int64), pair_site=_cat(pair_s, np.int64),
+        pair_s=_cat(pair_t, np.float64), k=k, m=m, capacity=capacity)
+    cache: dict[int, np.ndarray] = {}
+
+    def allowed(u: int, s: int) -> bool:
+        node = int(sites.node[s])
+        if node not in cache:
+            cache[node] = dijkstra(net.csr_reverse, directed=True, indices=[node],
+                                   limit=limit_move)[0]
+        secs = float(cache[node][tt.unit_nodes[u]])
+        return node != int(tt.unit_nodes[u]) and np.isfinite(secs) and secs <= limit_move
+
+    return mp, allowed
+
+
+def _cat(parts: list[Any], kind: Any) -> Any:
+    return np.concatenate(parts).astype(kind) if parts else np.empty(0, kind)
+
+
+def _orders(
+    cov: Coverage, pool: Any, sites: Sites, steps: list[tuple[int, int, float, int]],
+    moved_unit: IntArray,
+) -> tuple[list[ReservePlacement], list[OfficerMove]]:
+    """Turn ranked steps into orders: each reserve placement takes the nearest remaining
+    reserve officer; each move names its officer, from station and travel time."""
+    if not steps:
+        return [], []
+    net, tt = cov.times.network, cov.times
+    placed_pool = place_units(cov.dataset.network, pool, what="reserve officers")
+    targets = np.unique([sites.node[s] for _, s, _, _ in steps])
     # seconds from every node to each chosen site, searched against traffic
     to_site = dijkstra(net.csr_reverse, directed=True, indices=targets)
     col = {int(n): i for i, n in enumerate(targets)}
     free = np.ones(len(pool), dtype=bool)
-    moves = []
-    for rank, (s, gain, _) in enumerate(order, start=1):
+    station = dict(zip(cov.units.officer_id, cov.units.station_id, strict=True))
+    placed: list[ReservePlacement] = []
+    moved: list[OfficerMove] = []
+    for rank, (i, s, gain, reduced) in enumerate(steps, start=1):
         node = int(sites.node[s])
-        secs = np.where(free, to_site[col[node]][placed.node], np.inf)
+        where: dict[str, Any] = {"site": sites.label[s], "node_id": int(net.node_id[node]),
+                                 "lon": float(net.lon[node]), "lat": float(net.lat[node])}
+        if i >= 0:
+            u = int(moved_unit[i])
+            oid = tt.unit_ids[u]
+            moved.append(OfficerMove(
+                rank=rank, officer_id=oid, from_station=station.get(oid, ""),
+                travel_min=float(to_site[col[node]][tt.unit_nodes[u]]) / 60.0, gain=gain,
+                officers_short_reduced=reduced, **where))
+            continue
+        secs = np.where(free, to_site[col[node]][placed_pool.node], np.inf)
         r = int(np.flatnonzero(free)[0]) if not np.isfinite(secs).any() else int(np.argmin(secs))
         free[r] = False
         travel = float(secs[r])
-        moves.append(Move(
+        placed.append(ReservePlacement(
             rank=rank, officer_id=str(pool["officer_id"].iloc[r]),
-            from_station=str(pool["station_id"].iloc[r]), site=sites.label[s],
-            node_id=int(net.node_id[node]), lon=float(net.lon[node]), lat=float(net.lat[node]),
+            from_station=str(pool["station_id"].iloc[r]),
             travel_min=travel / 60.0 if np.isfinite(travel) else None, gain=gain,
-            officers_short_reduced=int(reduced[rank - 1]),
-        ))
-    return moves
+            officers_short_reduced=reduced, **where))
+    return placed, moved
+
+
+#: The keys of each ``moves`` entry in the JSON output (DATA.md "Backfill with moves").
+MOVE_KEYS = ("officer_id", "from_station", "site", "node_id", "lat", "lon", "travel_min", "gain")
 
 
 def backfill_dict(bf: Backfill) -> dict[str, Any]:
     """Return the JSON object of ``python -m coverage backfill`` (see docs/planning.md)."""
     placements: dict[str, dict[str, Any]] = {}
-    for m in bf.moves:
-        p = placements.setdefault(m.site, {
-            "site": m.site, "node_id": m.node_id, "lat": m.lat, "lon": m.lon, "count": 0,
+    for o in bf.placed:
+        p = placements.setdefault(o.site, {
+            "site": o.site, "node_id": o.node_id, "lat": o.lat, "lon": o.lon, "count": 0,
             "officers": [], "gain": 0.0, "officers_short_reduced": 0})
         p["count"] += 1
-        p["officers"].append(m.officer_id)
-        p["gain"] += m.gain
-        p["officers_short_reduced"] += m.officers_short_reduced
+        p["officers"].append(o.officer_id)
+        p["gain"] += o.gain
+        p["officers_short_reduced"] += o.officers_short_reduced
     for p in placements.values():
         p["gain"] = as_number(p["gain"])
     return {
@@ -358,8 +536,13 @@ def backfill_dict(bf: Backfill) -> dict[str, Any]:
         "officers_short_after": bf.after.overall.officers_short,
         "reserves_requested": bf.requested,
         "reserves_available": bf.reserves_available,
-        "reserves_placed": len(bf.moves),
-        "moves": [{**vars(m), "gain": as_number(m.gain)} for m in bf.moves],
+        "reserves_placed": len(bf.placed),
+        "deployments": [{**vars(o), "gain": as_number(o.gain)} for o in bf.placed],
+        "moves": [{k: as_number(getattr(o, k)) if k == "gain" else getattr(o, k)
+                   for k in MOVE_KEYS} for o in bf.moves],
+        "moves_requested": bf.moves_requested,
+        "moves_made": len(bf.moves),
+        "max_move_min": bf.max_move_min,
         "candidates": bf.sites.kind,
         "candidate_sites": int(bf.sites.node.size),
         "threshold_min": bf.before.threshold_min,
@@ -369,24 +552,30 @@ def backfill_dict(bf: Backfill) -> dict[str, Any]:
     }
 
 
+def orders(bf: Backfill) -> list[ReservePlacement | OfficerMove]:
+    """Every order of the plan (reserve placements and moves) in rank order."""
+    return sorted([*bf.placed, *bf.moves], key=lambda o: o.rank)
+
+
 def backfill_table(bf: Backfill) -> str:
-    """Return the plan as aligned text: the summary, then one line per move."""
+    """Return the plan as aligned text: the summary, then one line per order."""
     lines = [
         f"Objective {as_number(bf.objective_before)} -> {as_number(bf.objective_after)} of "
         f"{as_number(bf.objective_max)} ({'optimal' if bf.optimal else 'not proven optimal'}"
         f", {bf.method}, bound {as_number(round(bf.bound, 9))})",
         f"Officers short {bf.before.overall.officers_short} -> "
-        f"{bf.after.overall.officers_short}; reserves placed {len(bf.moves)} of "
-        f"{bf.requested} requested ({bf.reserves_available} available)",
+        f"{bf.after.overall.officers_short}; reserves placed {len(bf.placed)} of "
+        f"{bf.requested} requested ({bf.reserves_available} available); officers moved "
+        f"{len(bf.moves)} of {bf.moves_requested} allowed",
         *(f"Note: {n}" for n in bf.notes), "",
     ]
-    header = ["rank", "officer", "from", "to site", "travel_min", "gain", "short-"]
-    body = [[str(m.rank), m.officer_id, m.from_station, m.site,
-             "-" if m.travel_min is None else f"{m.travel_min:.1f}",
-             str(as_number(round(m.gain, 6))), str(m.officers_short_reduced)]
-            for m in bf.moves]
+    header = ["rank", "officer", "kind", "from", "to site", "travel_min", "gain", "short-"]
+    body = [[str(o.rank), o.officer_id, "move" if isinstance(o, OfficerMove) else "reserve",
+             o.from_station, o.site, "-" if o.travel_min is None else f"{o.travel_min:.1f}",
+             str(as_number(round(o.gain, 6))), str(o.officers_short_reduced)]
+            for o in orders(bf)]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     for row in [header, *body]:
-        lines.append("  ".join(c.ljust(w) if i in (1, 2, 3) else c.rjust(w)
+        lines.append("  ".join(c.ljust(w) if i in (1, 2, 3, 4) else c.rjust(w)
                                for i, (c, w) in enumerate(zip(row, widths, strict=True))))
     return "\n".join(lines).rstrip()

@@ -89,7 +89,8 @@ class Scenario:
     remove
         Officers suspended or otherwise taken out.
     deploy
-        Reserves placed at a site: they become available units standing there.
+        Reserves placed at a site, or on-duty officers moved to one: they become (or stay)
+        available units standing there.
     reassign
         Officers moved to another station; one at the station moves to the new one's
         location, one with an own position keeps it.
@@ -211,9 +212,10 @@ def _check(ds: Dataset, s: Scenario, prior: tuple[str, ...]) -> None:
     for k, d in enumerate(s.deploy):
         if d.officer_id not in status:
             problems.append(f"deploy[{k}]: officer '{d.officer_id}' is not in {who}")
-        elif status[d.officer_id] != "reserve" or d.officer_id in prior:
+        elif status[d.officer_id] not in ("reserve", "on_duty") or d.officer_id in prior:
             problems.append(f"deploy[{k}]: officer '{d.officer_id}' is not an available reserve "
-                            f"(status {status[d.officer_id]}); use reassign to move others")
+                            f"or on-duty officer (status {status[d.officer_id]}"
+                            f"{', suspended' if d.officer_id in prior else ''})")
         elif d.officer_id in s.remove:
             problems.append(f"deploy[{k}]: officer '{d.officer_id}' is also in remove")
         if d.node_id is not None and not (ds.network.node_id == d.node_id).any():

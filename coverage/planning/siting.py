@@ -92,7 +92,7 @@ def _zero(pb: Problem, method: str) -> Solution:
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """Silence file descriptor 1: HiGHS prints its banner from C++ on construction."""
     sys.stdout.flush()
     try:
@@ -165,7 +165,7 @@ def solve_exact(pb: Problem, *, time_limit_s: float = 60.0) -> Solution:
     lp.integrality_ = ([highspy.HighsVarType.kInteger] * n_s
                        + [highspy.HighsVarType.kContinuous] * (n_g + n_z))
     lp.sense_ = highspy.ObjSense.kMaximize
-    with _quiet_stdout():
+    with quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))

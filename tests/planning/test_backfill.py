@@ -35,7 +35,8 @@ def test_tiny_by_hand(suspended_b) -> None:
     assert (bf.objective_before, bf.objective_after, bf.objective_max) == (6.0, 12.0, 12.0)
     assert bf.optimal
     assert bf.method == "milp"
-    (move,) = bf.moves
+    (move,) = bf.placed
+    assert bf.moves == ()
     assert (move.officer_id, move.from_station, move.site, move.node_id) == ("C", "S2", "4", 4)
     assert move.gain == 6.0
     assert move.officers_short_reduced == 1  # Z1's anchor (node 3) is 26.7 s from node 4
@@ -44,7 +45,7 @@ def test_tiny_by_hand(suspended_b) -> None:
     assert bf.after.overall.officers_short == bf.before.overall.officers_short - 1
     # stations only: S1 (node 1) and S2 (node 5) add nothing, so nobody moves
     none = backfill(suspended_b, 1)
-    assert none.moves == ()
+    assert none.placed == ()
     assert none.objective_after == 6.0
     assert none.optimal
 
@@ -58,7 +59,7 @@ def test_turnout_and_area_by_hand(suspended_b, tmp_path: Path) -> None:
                                                        shapely.box(71.5019, 33.9999, 71.5021,
                                                                    34.0001))}]}))
     bf = backfill(suspended_b, 1, candidates="nodes", area=read_area(area))
-    assert [m.site for m in bf.moves] == ["3"]
+    assert [m.site for m in bf.placed] == ["3"]
     assert bf.objective_after == 9.0
     with pytest.raises(DataError, match=r"area: no candidate node lies inside"):
         backfill(suspended_b, 1, candidates="nodes", area=shapely.box(0, 0, 1, 1))
@@ -69,7 +70,7 @@ def test_turnout_and_area_by_hand(suspended_b, tmp_path: Path) -> None:
 def test_reserves_are_never_invented(suspended_b) -> None:
     with pytest.warns(DataWarning, match="3 reserves requested but only 1 reserve officer"):
         bf = backfill(suspended_b, 3, candidates="nodes")
-    assert len(bf.moves) == 1
+    assert len(bf.placed) == 1
     assert bf.reserves_available == 1
     with pytest.raises(DataError, match="reserves: give a whole number"):
         backfill(suspended_b, -1)
@@ -82,7 +83,7 @@ def to_anchor(case, cov) -> list[dict[int, float]]:
 
 
 def brute_force(case, cov, sites: list[int], k: int):
-    """Best (objective, weighted shortfall removed) over every placement of <= k units."""
+    """Best (objective, officers short removed) over every placement of <= k units."""
     units = [int(cov.times.network.node_id[n]) for n in cov.units.node]
     reach = to_anchor(case, cov)
 
@@ -94,7 +95,7 @@ def brute_force(case, cov, sites: list[int], k: int):
     for j in range(k + 1):
         for placed in itertools.combinations_with_replacement(sites, j):
             value = reference_objective(case, [*units, *placed])
-            short = sum(case.zones[z]["weight"] * (
+            short = sum((
                 max(0, case.zones[z]["min_officers"] - within(z, units))
                 - max(0, case.zones[z]["min_officers"] - within(z, [*units, *placed])))
                 for z in range(len(case.zones)))
@@ -113,20 +114,16 @@ def test_exact_equals_brute_force(tmp_path: Path, seed: int) -> None:
     assert bf.objective_after == pytest.approx(best[0])
     # the plan itself, measured independently
     units = [int(cov.times.network.node_id[n]) for n in cov.units.node]
-    assert reference_objective(case, [*units, *(m.node_id for m in bf.moves)]) == \
+    assert reference_objective(case, [*units, *(m.node_id for m in bf.placed)]) == \
         pytest.approx(bf.objective_after)
-    short_w = sum(WEIGHT_OF(case, z) * (b - a) for z, (b, a) in enumerate(zip(
+    short_w = sum((b - a) for b, a in (zip(
         bf.before.table["officers_within_target"].rsub(bf.before.table["min_officers"])
         .clip(lower=0), bf.after.table["officers_within_target"].rsub(
             bf.after.table["min_officers"]).clip(lower=0), strict=True)))
     assert short_w == pytest.approx(best[1])
     assert bf.objective_after - bf.objective_before == pytest.approx(
-        sum(m.gain for m in bf.moves))
-    assert len(bf.moves) <= min(k, 3)
-
-
-def WEIGHT_OF(case, z: int) -> int:  # noqa: N802 - reads like the DATA.md table
-    return case.zones[z]["weight"]
+        sum(m.gain for m in bf.placed))
+    assert len(bf.placed) <= min(k, 3)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -141,7 +138,7 @@ def test_greedy_meets_its_bound(tmp_path: Path, seed: int) -> None:
     assert exact.objective_after <= greedy.bound + 1e-9
     if greedy.optimal:
         assert greedy.objective_after == pytest.approx(exact.objective_after)
-    gains = [m.gain for m in greedy.moves]
+    gains = [m.gain for m in greedy.placed]
     assert gains == sorted(gains, reverse=True)
 
 
@@ -149,12 +146,12 @@ def test_moves_take_the_nearest_reserve(tmp_path: Path) -> None:
     case = random_case(3, tmp_path, n_reserves=4)
     cov = analyse(case.ds, suspended=["U0", "U1"])
     bf = backfill(cov, 4, candidates="nodes", site_capacity=1)
-    assert len({m.site for m in bf.moves}) == len(bf.moves)
+    assert len({m.site for m in bf.placed}) == len(bf.placed)
     home = {f"R{i}": case.stations[s] for i, s in enumerate(
         cov.dataset.officers.set_index("officer_id").loc[[f"R{i}" for i in range(4)],
                                                          "station_id"])}
     free = set(home)
-    for m in bf.moves:
+    for m in bf.placed:
         dist = {r: nx.shortest_path_length(case.D, home[r], m.node_id, weight="w")
                 if nx.has_path(case.D, home[r], m.node_id) else math.inf for r in free}
         assert dist[m.officer_id] == pytest.approx(min(dist.values()))
@@ -205,7 +202,8 @@ def test_cli_reserves_beyond_pool_and_negative(tiny_inputs, capsys) -> None:
 def test_dict_is_json_safe(suspended_b) -> None:
     record = backfill_dict(backfill(suspended_b, 1, candidates="nodes"))
     json.dumps(record, allow_nan=False)
-    assert record["moves"][0]["travel_min"] is None
+    assert record["deployments"][0]["travel_min"] is None
+    assert record["moves"] == []
     assert record["reserves_placed"] == 1
     assert WEIGHT[None] == 3
 
