@@ -116,6 +116,10 @@ FUTURE_TOLERANCE_S: Final[float] = 300.0
 #: Records committed per ingest transaction; a crash loses at most the batch in flight.
 INGEST_BATCH: Final[int] = 2_000
 
+#: ...from standard input, which cannot be read again after a crash: smaller batches, so a
+#: kill loses at most this many records (stdin ingest is at-most-once for its last batch).
+INGEST_STDIN_BATCH: Final[int] = 50
+
 #: In ``--follow`` mode, a partial batch is committed after this many seconds without input.
 INGEST_FLUSH_S: Final[float] = 0.5
 

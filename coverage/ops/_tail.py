@@ -4,6 +4,10 @@ Each source yields :class:`Line` items with 1-based physical line numbers, and
 :data:`IDLE` whenever no new line has arrived for ``flush_s`` (the caller commits then). A
 source ends at end of input (not following), when ``stop`` is set, after ``max_seconds``,
 or after ``idle_s`` without input.
+
+Lines end at LF or CRLF. An input whose first line break is a bare CR (old Mac
+spreadsheets) is cut at every CR, LF or CRLF instead; in any other input a bare CR is part
+of its line (the CSV reader refuses that one record).
 """
 
 from __future__ import annotations
@@ -49,8 +53,47 @@ class Limits:
     flush_s: float = settings.INGEST_FLUSH_S
 
 
+_CHUNK = 1 << 16
+
+
+class _Splitter:
+    """Cuts bytes into lines; the first line break decides between LF/CRLF and bare-CR input."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.cr_only: bool | None = None
+        self.skip_lf = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Complete lines (without their breaks) in what has arrived so far."""
+        buf = self.pending + data
+        if self.cr_only is None:
+            cr, lf = buf.find(b"\r"), buf.find(b"\n")
+            if lf >= 0 and (cr < 0 or lf < cr or lf == cr + 1):
+                self.cr_only = False
+            elif cr >= 0 and cr + 1 < len(buf):
+                self.cr_only = True
+            else:
+                self.pending = buf
+                return []
+        if self.cr_only:
+            if self.skip_lf and buf.startswith(b"\n"):  # the LF of a CRLF cut in two
+                buf = buf[1:]
+            self.skip_lf = buf.endswith(b"\r")
+            parts = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        else:
+            parts = buf.split(b"\n")
+            parts[:-1] = [p[:-1] if p.endswith(b"\r") else p for p in parts[:-1]]
+        self.pending = parts.pop()
+        return parts
+
+    def rest(self) -> bytes:
+        """What is left at the end of the input (a last line without a break)."""
+        rest, self.pending = self.pending.rstrip(b"\r"), b""
+        return rest
+
+
 def _decode(number: int, raw: bytes) -> Line:
-    raw = raw.rstrip(b"\r\n")
     if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -93,20 +136,18 @@ def file_lines(path: Path, *, follow: bool, limits: Limits) -> Iterator[Line | I
     clock = _Clock(limits)
     fh = open(path, "rb")  # noqa: SIM115 - reopened on rotation, closed in finally
     try:
-        number, partial = 0, b""
+        number, split = 0, _Splitter()
         while not clock.over():
-            chunk = fh.readline()
+            chunk = fh.read(_CHUNK)
             if chunk:
-                partial += chunk
-                if partial.endswith(b"\n"):
+                for raw in split.feed(chunk):
                     number += 1
                     clock.data()
-                    yield _decode(number, partial)
-                    partial = b""
+                    yield _decode(number, raw)
                 continue
             if not follow:
-                if partial:
-                    yield _decode(number + 1, partial)
+                if rest := split.rest():
+                    yield _decode(number + 1, rest)
                 return
             if clock.idle_due():
                 yield IDLE
@@ -115,7 +156,7 @@ def file_lines(path: Path, *, follow: bool, limits: Limits) -> Iterator[Line | I
                                path.name)
                 fh.close()
                 fh = open(path, "rb")  # noqa: SIM115
-                number, partial = 0, b""
+                number, split = 0, _Splitter()
                 continue
             time.sleep(limits.poll_s)
     finally:
@@ -138,11 +179,16 @@ def stream_lines(stream: BinaryIO, *, limits: Limits) -> Iterator[Line | Idle]:
     markers are honoured even while the writer is silent.
     """
     q: queue.Queue[bytes | None] = queue.Queue(maxsize=10_000)
+    read = getattr(stream, "read1", stream.read)  # read1: whatever has arrived, no waiting
 
     def pump() -> None:
+        split = _Splitter()
         try:
-            for raw in iter(stream.readline, b""):
-                q.put(raw)
+            for chunk in iter(lambda: read(_CHUNK), b""):
+                for raw in split.feed(chunk):
+                    q.put(raw)
+            if rest := split.rest():
+                q.put(rest)
         finally:
             q.put(None)
 

@@ -25,12 +25,12 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from coverage import settings
 from coverage.data.loaders import STATUSES
+from coverage.data.loaders import parse_timestamp as parse_datetime
 from coverage.errors import DataError, DataWarning, problems_message
 from coverage.ops._tail import IDLE, Idle, Limits, Line, file_lines, stream_lines
 from coverage.ops.registry import known_officers
@@ -42,9 +42,11 @@ FORMATS = ("csv", "ndjson", "geojson")
 REQUIRED = ("officer_id", "lat", "lon", "timestamp")
 OPTIONAL = ("status", "speed_kph", "heading_deg")
 _SUFFIX_FORMAT = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".geojson": "geojson"}
-_ISO = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
-_ISO_NAIVE, _ISO_OFFSET = re.compile(_ISO), re.compile(_ISO + r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)")
-_MAX_ID, _MAX_RAW, _MAX_RECORD = 128, 4_000, 65_536
+#: A number as a feed writes it: ASCII digits, one optional point, an optional exponent
+#: (no ``_`` separators, no other scripts' digits, which Python's float() would accept).
+_NUMERIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not tab or line breaks
+_MAX_ID, _MAX_RAW, _MAX_RECORD, _MAX_RECORD_LINES = 128, 4_000, 65_536, 8
 _DEGREES = "give WGS84 decimal degrees"
 
 
@@ -82,17 +84,17 @@ class IngestResult:
 
 
 def parse_timestamp(text: str) -> tuple[int | None, str | None]:
-    """Return (microseconds since the epoch, None), or (None, problem) for bad text."""
-    if _ISO_OFFSET.fullmatch(text):
-        try:
-            return to_us(datetime.fromisoformat(text.upper())), None
-        except ValueError:
-            return None, f"timestamp '{text}' is not a valid date-time; check the date and time"
-    if _ISO_NAIVE.fullmatch(text):
-        return None, (f"timestamp '{text}' has no UTC offset; add an offset like +05:00 "
-                      "(or Z for UTC)")
-    return None, (f"timestamp '{text}' is not an ISO 8601 date-time with offset; write it "
-                  "like 2026-11-25T08:00:00+05:00")
+    """Return (microseconds since the epoch, None), or (None, problem) for bad text.
+
+    The same parser as officers' ``last_seen`` (:func:`coverage.data.loaders.parse_timestamp`).
+    """
+    when, problem = parse_datetime(text)
+    if when is None:
+        return None, problem
+    try:
+        return to_us(when), None
+    except OverflowError:
+        return None, f"timestamp '{text}' is not a valid date-time; check the date and time"
 
 
 def _text(value: Any) -> str | None:
@@ -109,16 +111,20 @@ def _number(fields: Mapping[str, Any], name: str, problems: list[str], *, fix: s
     if text is None:
         return None
     try:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not (isinstance(value, int | float)
+                                           or _NUMERIC.fullmatch(text)):
             raise ValueError
         num = float(value) if isinstance(value, int | float) else float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         num = math.nan
+    if len(text) > 40:
+        text = text[:40] + "..."
     if not math.isfinite(num):
         problems.append(f"{name} '{text}' is not a number; {fix}")
         return None
     if (lo is not None and num < lo) or (hi is not None and num > hi):
-        where = f"outside {lo:g}..{hi:g}" if hi is not None else "negative"
+        where = ("negative" if hi is None or (name == "speed_kph" and num < 0)
+                 else f"outside {lo:g}..{hi:g}")
         problems.append(f"{name} {text} is {where}; {fix}")
         return None
     return num
@@ -143,6 +149,9 @@ def validate(fields: Mapping[str, Any], *, line: int, now: int,
     oid = _text(fields.get("officer_id"))
     if oid is not None and len(oid) > _MAX_ID:
         problems.append(f"officer_id is {len(oid)} characters long; at most {_MAX_ID}")
+    elif oid is not None and (bad := _CONTROL.search(oid)):
+        problems.append(f"officer_id holds a control character (U+{ord(bad.group()):04X}); "
+                        "ids are printable text")
     elif oid is not None and known is not None and oid not in known[1]:
         problems.append(f"officer_id '{oid}' is not in the registered officer list "
                         f"('{known[0]}'); fix the id or register the current roster")
@@ -160,8 +169,9 @@ def validate(fields: Mapping[str, Any], *, line: int, now: int,
     status = _text(fields.get("status"))
     if status is not None and status not in STATUSES:
         problems.append(f"status '{status}' is not one of {', '.join(STATUSES)}")
-    speed = _number(fields, "speed_kph", problems, lo=0,
-                    fix="give km/h >= 0, or leave it empty")
+    speed = _number(fields, "speed_kph", problems, lo=0, hi=settings.FEED_MAX_SPEED_KPH,
+                    fix=f"give km/h from 0 to {settings.FEED_MAX_SPEED_KPH:g}, or leave it "
+                        "empty")
     heading = _number(fields, "heading_deg", problems, lo=0, hi=360,
                       fix="give degrees clockwise from north, or leave it empty")
     if problems:
@@ -171,43 +181,108 @@ def validate(fields: Mapping[str, Any], *, line: int, now: int,
     return Position(oid, lat, lon, ts_us, ts_text, status, speed, heading, source, line)
 
 
+def _open_quote(text: str) -> bool:
+    """True when ``text`` ends inside a quoted field, reading quotes as the csv module does."""
+    state = "start"  # start of a field, unquoted, quoted, quote seen inside a quoted field
+    for ch in text:
+        if state == "quoted":
+            state = "quote" if ch == '"' else "quoted"
+        elif state == "quote" and ch == '"':
+            state = "quoted"  # a doubled quote stands for one quote
+        elif ch == '"' and state == "start":
+            state = "quoted"
+        else:
+            state = "start" if ch in ",\n" else "unquoted"
+    return state == "quoted"
+
+
+def _csv_row(text: str, header: list[str], line: int) -> RawRecord:
+    """One complete CSV record: its fields, or the reason it cannot be read."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        problem = ("has a carriage return (CR) inside a value; end each record with one "
+                   "line break" if "new-line" in str(exc) else
+                   f"cannot be read as CSV ({exc}); check its quotes")
+        return RawRecord(line, text, problem=problem)
+    row = rows[0] if rows else []
+    if len(rows) > 1:
+        return RawRecord(line, text, problem="has a carriage return (CR) inside a value; end "
+                                             "each record with one line break")
+    if len(row) > len(header):
+        return RawRecord(line, text, problem=f"has {len(row)} fields but the header has "
+                                             f"{len(header)}; quote values with commas")
+    return RawRecord(line, text, fields=dict(zip(header, row, strict=False)))
+
+
+def _csv_header(item: Line, name: str) -> list[str]:
+    text = item.text
+    if "\x00" in text or not item.utf8:
+        msg = problems_message(name, [f"line {item.number}: the header is not UTF-8 text; save "
+                                      "the feed as UTF-8 CSV"])
+        raise DataError(msg)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        msg = problems_message(name, [f"line {item.number}: the header cannot be read as CSV "
+                                      f"({exc}); write one line of column names"])
+        raise DataError(msg) from exc
+    header = [h.strip() for h in rows[0]] if rows else []
+    _check_header(header, name, item.number)
+    return header
+
+
 def _csv_records(lines: Iterable[Line | Idle], name: str) -> Iterator[RawRecord | Idle]:
+    """Records of a CSV feed; every record read is yielded once, a broken one as a problem.
+
+    A quoted field may run on over at most ``_MAX_RECORD_LINES`` lines. A quote that is
+    still open after that (or at the end of the input, or when the writer falls silent)
+    was a stray one: its first line is one broken record and the lines after it are read
+    again as records of their own.
+    """
     header: list[str] | None = None
-    buf: list[str] = []
-    start = 0
+    buf: list[Line] = []
+
+    def settle(final: bool) -> Iterator[RawRecord]:
+        """Yield what ``buf`` holds once it is complete (or ``final``: must be settled)."""
+        nonlocal buf
+        while buf:
+            text = "\n".join(li.text for li in buf)
+            if not _open_quote(text):
+                yield _csv_row(text, header or [], buf[0].number)
+                buf = []
+                return
+            if not final and len(buf) < _MAX_RECORD_LINES and len(text) < _MAX_RECORD:
+                return  # a quoted field runs on to the next line
+            first, rest = buf[0], buf[1:]
+            buf = []
+            yield RawRecord(first.number, first.text,
+                            problem="has a quoted field that never ends")
+            for li in rest:  # the lines a stray quote swallowed are records again
+                yield from take(li, final=final)
+
+    def take(item: Line, *, final: bool = False) -> Iterator[RawRecord]:
+        if not buf and not item.text.strip():
+            return
+        if not item.utf8:
+            yield from settle(True)
+            yield RawRecord(item.number, item.text,
+                            problem="is not UTF-8 text; save the feed as UTF-8")
+            return
+        buf.append(item)
+        yield from settle(final)
+
     for item in lines:
         if isinstance(item, Idle):
+            yield from settle(True)  # the writer stopped inside a quote: a broken record
             yield item
             continue
         if header is None:
             if item.text.strip():
-                header = [h.strip() for h in next(csv.reader([item.text]))]
-                _check_header(header, name, item.number)
+                header = _csv_header(item, name)
             continue
-        if not buf:
-            if not item.text.strip():
-                continue
-            start = item.number
-        if not item.utf8:
-            buf = []
-            yield RawRecord(start, item.text, problem="is not UTF-8 text; save the feed as UTF-8")
-            continue
-        buf.append(item.text)
-        text = "\n".join(buf)
-        if text.count('"') % 2 and len(text) < _MAX_RECORD:
-            continue  # a quoted field runs on to the next line
-        buf = []
-        if text.count('"') % 2:
-            yield RawRecord(start, text, problem="has a quoted field that never ends")
-            continue
-        row = next(csv.reader(io.StringIO(text)), [])
-        if len(row) > len(header):
-            yield RawRecord(start, text, problem=f"has {len(row)} fields but the header has "
-                                                 f"{len(header)}; quote values with commas")
-        else:
-            yield RawRecord(start, text, fields=dict(zip(header, row, strict=False)))
-    if buf:
-        yield RawRecord(start, "\n".join(buf), problem="has a quoted field that never ends")
+        yield from take(item)
+    yield from settle(True)
 
 
 def _check_header(header: list[str], name: str, line: int) -> None:
@@ -373,6 +448,10 @@ def ingest_file(store: Store, path: str | Path, *, fmt: str | None = None,
     With ``follow`` the file is read as it grows until ``stop`` is set, ``max_seconds``
     pass, or nothing new arrives for ``idle_s``. Raises DataError for a file that cannot
     be read at all (missing, no header columns, not GeoJSON).
+
+    Standard input cannot be read again after a crash, so it is committed in batches of
+    ``settings.INGEST_STDIN_BATCH`` (unless ``batch_size`` says otherwise): a kill loses at
+    most that batch (at-most-once); a file re-read after a crash loses nothing.
     """
     fmt = fmt or guess_format(path)
     if fmt not in FORMATS:
@@ -384,6 +463,7 @@ def ingest_file(store: Store, path: str | Path, *, fmt: str | None = None,
     limits = Limits(stop=stop or threading.Event(), max_seconds=max_seconds, idle_s=idle_s)
     name = "stdin" if str(path) == "-" else Path(path).name
     if str(path) == "-":
+        options.setdefault("batch_size", settings.INGEST_STDIN_BATCH)
         lines: Iterable[Line | Idle] = stream_lines(sys.stdin.buffer, limits=limits)
     else:
         p = Path(path)

@@ -349,3 +349,107 @@ def test_sigkill_mid_ingest_loses_nothing_committed(url, tmp_path) -> None:
         assert store.count("positions") == n
         if store.dialect == "sqlite":
             assert store.query("PRAGMA integrity_check") == [("ok",)]
+
+
+# --- hardening (issue 15): every record counted once, broken ones are one reject each --------
+
+
+def row(oid: str, minute: int = 0) -> str:
+    return f"{oid},34.0,71.5,2026-11-25T07:{minute:02d}:00+05:00,on_duty,20,90"
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("KP-2,3_4.0,71.5,2026-11-25T08:00:00+05:00,,,", "lat '3_4.0' is not a number"),
+    ("KP-2,\u0663\u0664,71.5,2026-11-25T08:00:00+05:00,,,", "is not a number"),
+    ("KP-2,34,71.5,\u0662\u0660\u0662\u0666-11-25T08:00:00+05:00,,,", "is not an ISO 8601"),
+    ("KP\x002,34,71.5,2026-11-25T08:00:00+05:00,,,", "officer_id holds a control character"),
+    ("KP-2,34,71.5,2026-11-25T08:00:00+05:00,,1e308,", "speed_kph 1e308 is outside 0..400"),
+])
+def test_numbers_ids_and_times_a_device_would_not_send(store, tmp_path, text, reason) -> None:
+    f = write(tmp_path / "feed.csv", HEADER + GOOD + text + "\n")
+    res = ingest(store, f)
+    assert (res.read, res.accepted, res.rejected) == (2, 1, 1)
+    assert reason in store.rejects()[0].reason
+
+
+def test_bare_cr_inside_a_record_is_one_reject_and_a_rerun_works(store, tmp_path) -> None:
+    f = tmp_path / "feed.csv"
+    f.write_bytes((HEADER + row("A") + "\n" + "KP-2,34.0\r,71.5,2026-11-25T08:00:00+05:00,,,\n"
+                   + row("B") + "\n").encode())
+    res = ingest(store, f)
+    assert (res.read, res.accepted, res.duplicates, res.rejected) == (3, 2, 0, 1)
+    (rej,) = store.rejects()
+    assert (rej.line, "carriage return" in rej.reason) == (3, True)
+    again = ingest(store, f)  # a restart reads the same file to its end
+    assert (again.read, again.accepted, again.duplicates, again.rejected) == (3, 0, 2, 1)
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_cr_only_line_endings(store, tmp_path, follow: bool) -> None:
+    f = tmp_path / "feed.csv"
+    f.write_bytes((HEADER.rstrip("\n") + "\r" + "\r".join(row(f"C{i}", i) for i in range(3))
+                   + "\r").encode())
+    res = ingest(store, f, follow=follow, idle_s=0.5, max_seconds=20)
+    assert (res.read, res.accepted, res.rejected) == (3, 3, 0)
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_stray_quote_is_one_reject_and_the_records_after_it_are_read(store, tmp_path,
+                                                                    follow: bool) -> None:
+    rows = [row(f"Q{i}", i % 60) for i in range(399)]
+    f = write(tmp_path / "feed.csv", HEADER + 'KP-"9,34.0,71.5,2026-11-25T08:00:00+05:00,,,\n'
+              + '"KP-9,34.0,71.5,2026-11-25T08:00:00+05:00,,,\n' + "\n".join(rows) + "\n")
+    res = ingest(store, f, follow=follow, idle_s=0.5, max_seconds=20)
+    assert (res.read, res.accepted, res.rejected) == (401, 400, 1)  # KP-"9: a literal quote
+    (rej,) = store.rejects()
+    assert (rej.line, rej.reason) == (3, "has a quoted field that never ends")
+    assert rej.raw == '"KP-9,34.0,71.5,2026-11-25T08:00:00+05:00,,,'
+
+
+def test_quoted_line_break_still_spans_lines_next_to_a_stray_quote(store, tmp_path) -> None:
+    f = write(tmp_path / "feed.csv", HEADER + '"multi\nline",34,71.5,2026-11-25T08:00:00+05:00'
+              ',,,\n"stray,34,71.5,2026-11-25T08:00:00+05:00,,,\n' + GOOD)
+    res = ingest(store, f)
+    assert (res.read, res.accepted, res.rejected) == (3, 2, 1)
+    assert {p.officer_id for p in store.latest_positions()} == {"multi\nline", "KP-1"}
+
+
+def test_stdin_with_bare_cr_and_cr_only_input(tmp_path) -> None:
+    db = f"sqlite:///{tmp_path}/s.db"
+    rows = [f"S{i},34,71.5,{recent(i)},on_duty,," for i in range(3)]
+    mixed = HEADER + rows[0] + "\nS9,34\r,71.5," + recent() + ",,,\n" + rows[1] + "\n"
+    run = run_cli("ingest", "--db", db, "--from", "-", "--format", "json", stdin=mixed)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert (out["read"], out["accepted"], out["rejected"]) == (3, 2, 1)
+    cr_only = subprocess.run(
+        [sys.executable, "-m", "coverage", "ingest", "--db", db, "--from", "-", "--format",
+         "json"], cwd=ROOT, input=(HEADER.rstrip("\n") + "\r" + "\r".join(rows)).encode(),
+        capture_output=True, timeout=120, check=False)
+    assert cr_only.returncode == 0, cr_only.stderr
+    out = json.loads(cr_only.stdout)
+    assert (out["read"], out["accepted"], out["duplicates"]) == (3, 1, 2)
+
+
+def test_stdin_commits_small_batches(store, monkeypatch) -> None:
+    import io
+
+    rows = "".join(row(f"B{i}", i % 60).replace("KP", "B") + "\n" for i in range(120))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((HEADER + rows).encode())))
+    sizes: list[int] = []
+    write_batch = store.write_batch
+
+    def spy(ingest_id, positions, rejects):
+        sizes.append(len(positions) + len(rejects))
+        return write_batch(ingest_id, positions, rejects)
+
+    monkeypatch.setattr(store, "write_batch", spy)
+    res = ingest_file(store, "-", now=NOW)
+    assert (res.read, sum(sizes)) == (120, 120)
+    assert max(sizes) <= 50  # a kill loses at most one small batch of a stream
+
+
+def test_ingest_help_says_stdin_is_at_most_once(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["ingest", "--help"])
+    assert "at-most-once" in capsys.readouterr().out
