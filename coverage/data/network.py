@@ -81,6 +81,37 @@ class RoadNetwork:
     def _tree(self) -> cKDTree:
         return cKDTree(_unit_vectors(self.lon, self.lat))
 
+    @cached_property
+    def max_speed_mps(self) -> float:
+        """Top straight-line speed of any edge: great-circle metres between its end nodes
+        over its fastest time (``inf`` if a zero-time edge joins two distinct points).
+
+        No path covers more straight-line distance than this speed x its time, which bounds
+        where a time-limited search can go.
+        """
+        csr = self.csr
+        if csr.nnz == 0:
+            return 0.0
+        u = np.repeat(np.arange(self.n_nodes), np.diff(csr.indptr))
+        v = np.asarray(csr.indices, dtype=np.int64)
+        metres = great_circle_m(self.lon[u], self.lat[u], self.lon[v], self.lat[v])
+        t = np.asarray(csr.data, dtype=np.float64)
+        moving = metres > 0
+        if np.any(moving & (t <= 0)):
+            return float(np.inf)
+        if not moving.any():
+            return 0.0
+        return float(np.max(metres[moving] / t[moving]))
+
+    def nodes_within(self, node: int, radius_m: float) -> IntArray:
+        """Return the indices of nodes within ``radius_m`` great-circle metres of ``node``
+        (a little more, never less: the k-d tree's chord radius is rounded up)."""
+        angle = min(np.pi, radius_m / settings.EARTH_RADIUS_M)
+        chord = 2.0 * np.sin(angle / 2.0) * (1.0 + 1e-9) + 1e-12
+        point = _unit_vectors(self.lon[node : node + 1], self.lat[node : node + 1])[0]
+        found = self._tree.query_ball_point(point, chord, return_sorted=False)
+        return np.asarray(found, dtype=np.int64)
+
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(min lon, min lat, max lon, max lat) of the nodes."""

@@ -12,7 +12,6 @@ import pandas as pd
 
 from coverage import settings
 from coverage.data.dataset import Dataset
-from coverage.data.network import FloatArray
 from coverage.engine.metrics import (
     Overall,
     ZoneNodes,
@@ -23,7 +22,7 @@ from coverage.engine.metrics import (
     zone_nodes,
     zone_table,
 )
-from coverage.engine.traveltime import TravelTimes, travel_times, without_units
+from coverage.engine.traveltime import Reach, TravelTimes, travel_times, without_units
 from coverage.engine.units import (
     PlacedUnits,
     UnitCounts,
@@ -40,9 +39,9 @@ logger = logging.getLogger(__name__)
 class Coverage:
     """The result of a run: travel times, zone figures and unit counts.
 
-    ``times`` (per node: nearest unit and seconds) and ``reach_s`` (seconds from every node to
-    each zone anchor, within target) are the seam later steps read: what-ifs and the optimiser
-    reuse them instead of re-running shortest paths.
+    ``times`` (per node: nearest unit and seconds) and ``reach_s`` (seconds to each zone
+    anchor from the nodes within its target, sparse) are the seam later steps read:
+    what-ifs and the optimiser reuse them instead of re-running shortest paths.
     """
 
     dataset: Dataset
@@ -52,7 +51,7 @@ class Coverage:
     units: PlacedUnits
     times: TravelTimes
     zones: ZoneNodes
-    reach_s: FloatArray
+    reach_s: Reach
     table: pd.DataFrame
     overall: Overall
 
@@ -98,7 +97,7 @@ def _figures(
     units: PlacedUnits,
     times: TravelTimes,
     zn: ZoneNodes,
-    reach_s: FloatArray,
+    reach_s: Reach,
 ) -> Coverage:
     within = officers_within(zn, reach_s, units.node, times.delay_s)
     table = zone_table(times, zn, within)
@@ -160,7 +159,7 @@ def zone_officers(cov: Coverage, zone_id: str) -> pd.DataFrame:
     except ValueError:
         msg = f"zone_id {zone_id!r} is not one of the loaded zones"
         raise KeyError(msg) from None
-    seconds = cov.reach_s[z, cov.units.node] if len(cov.units) else np.empty(0)
+    seconds = cov.reach_s.at(cov.units.node)[z] if len(cov.units) else np.empty(0)
     hit = np.flatnonzero(seconds <= cov.zones.target_min[z] * 60.0)
     table = pd.DataFrame(
         {

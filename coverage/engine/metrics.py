@@ -16,7 +16,7 @@ import shapely
 
 from coverage import settings
 from coverage.data.network import FloatArray, IntArray, RoadNetwork, check_extent
-from coverage.engine.traveltime import TravelTimes, times_to
+from coverage.engine.traveltime import Reach, TravelTimes, reach_to
 from coverage.errors import DataError, DataWarning
 
 logger = logging.getLogger(__name__)
@@ -108,26 +108,27 @@ def zone_nodes(
     )
 
 
-def anchor_times(net: RoadNetwork, zn: ZoneNodes) -> FloatArray:
-    """Seconds from every node to each zone's anchor, up to the zone's target (else inf)."""
-    return times_to(net, zn.anchor, limit_s=zn.target_min * 60.0)
+def anchor_times(net: RoadNetwork, zn: ZoneNodes) -> Reach:
+    """Seconds from the nodes within each zone's target to its anchor (sparse, else inf)."""
+    return reach_to(net, zn.anchor, limit_s=zn.target_min * 60.0)
 
 
 def within_target(
     zn: ZoneNodes,
-    reach_s: FloatArray,
+    reach_s: Reach,
     nodes: npt.ArrayLike,
     delay_s: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Return a zones x units matrix: does the unit at ``nodes[u]`` reach zone ``z`` in time?
 
-    ``reach_s`` holds the seconds from every node to each zone's anchor (within target, else
-    inf); a unit's turnout delay, if given, is added before comparing with the target.
+    ``reach_s`` holds the seconds from the nodes within each zone's target to its anchor
+    (see :func:`anchor_times`); a unit's turnout delay, if given, is added before comparing
+    with the target.
     """
     at = np.asarray(nodes, dtype=np.int64)
     if at.size == 0:
         return np.zeros((len(zn.zone_id), 0), dtype=bool)
-    seconds = reach_s[:, at]
+    seconds = reach_s.at(at)
     if delay_s is not None:
         seconds = seconds + np.asarray(delay_s, dtype=np.float64)[None, :]
     return np.asarray(seconds <= (zn.target_min * 60.0)[:, None])
@@ -135,7 +136,7 @@ def within_target(
 
 def officers_within(
     zn: ZoneNodes,
-    reach_s: FloatArray,
+    reach_s: Reach,
     nodes: npt.ArrayLike,
     delay_s: npt.ArrayLike | None = None,
 ) -> IntArray:

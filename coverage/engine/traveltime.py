@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -324,6 +325,135 @@ def times_from(
         rows = rows[:, : net.n_nodes]
         out[lo : lo + chunk] = rows if cols is None else rows[:, cols]
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Sparse seconds from nodes to each target, kept only within the target's limit.
+
+    Row ``z`` lists the nodes that reach ``targets[z]`` within ``limit_s[z]``:
+    ``node[indptr[z]:indptr[z + 1]]`` (ascending) and their ``seconds``. Every other node is
+    beyond the limit (``inf``). Memory is proportional to the nodes within reach, not to
+    targets x nodes.
+    """
+
+    n_nodes: int
+    targets: IntArray
+    limit_s: FloatArray
+    indptr: IntArray
+    node: IntArray
+    seconds: FloatArray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(targets, nodes), as the dense matrix would be."""
+        return (self.targets.size, self.n_nodes)
+
+    def row(self, z: int) -> tuple[IntArray, FloatArray]:
+        """Nodes within reach of target ``z`` and their seconds."""
+        lo, hi = int(self.indptr[z]), int(self.indptr[z + 1])
+        return self.node[lo:hi], self.seconds[lo:hi]
+
+    def at(self, nodes: npt.ArrayLike) -> FloatArray:
+        """Return the dense targets x ``len(nodes)`` seconds (``inf`` beyond the limit)."""
+        at = np.asarray(nodes, dtype=np.int64)
+        out = np.full((self.targets.size, at.size), np.inf)
+        if at.size == 0 or self.node.size == 0:
+            return out
+        uniq, inverse = np.unique(at, return_inverse=True)
+        col = np.full(self.n_nodes, UNREACHED, dtype=np.int64)
+        col[uniq] = np.arange(uniq.size)
+        hit = col[self.node]
+        mine = hit >= 0
+        rows = np.repeat(np.arange(self.targets.size), np.diff(self.indptr))
+        small = np.full((self.targets.size, uniq.size), np.inf)
+        small[rows[mine], hit[mine]] = self.seconds[mine]
+        out[:] = small[:, inverse]
+        return out
+
+    def dense(self) -> FloatArray:
+        """Return the full targets x nodes matrix (small networks and tests only)."""
+        return self.at(np.arange(self.n_nodes))
+
+
+def reach_to(net: RoadNetwork, targets: npt.ArrayLike, *, limit_s: npt.ArrayLike) -> Reach:
+    """Return, for each target, the nodes that reach it within ``limit_s`` and their seconds.
+
+    The same figures as :func:`times_to`, without its targets x nodes matrix. Each target is
+    searched against traffic on the road nodes within ``limit_s`` x the network's top speed
+    (straight-line, :attr:`RoadNetwork.max_speed_mps`) around it, first on half that radius
+    (the whole radius once a half fell short); a search is accepted only when no edge
+    leaving its area could still arrive within the limit, which makes it exact (a shortest
+    path leaving the area would have to cross such an edge). Where the area would hold
+    most of the network, the whole graph is searched.
+    """
+    tgt = np.asarray(targets, dtype=np.int64)
+    limits = np.asarray(np.broadcast_to(np.asarray(limit_s, dtype=np.float64), tgt.shape),
+                        dtype=np.float64).copy()
+    _check_nodes(net, tgt, "targets")
+    n = net.n_nodes
+    speed = net.max_speed_mps
+    local = np.full(n, UNREACHED, dtype=np.int64)
+    parts_n: list[IntArray] = []
+    parts_s: list[FloatArray] = []
+    share = 0.5  # of the top-speed radius tried first; 1 once a first try fell short
+    for node, limit in zip(tgt.tolist(), limits.tolist(), strict=True):
+        found = None
+        bound = limit * speed
+        radius = max(1.0, share * bound) if math.isfinite(bound) else math.inf
+        while found is None and math.isfinite(radius):
+            area = net.nodes_within(node, radius)
+            if area.size > n // 2:
+                break
+            found = _local_reach(net, node, area, limit, local)
+            if found is None and radius < bound:
+                share = 1.0
+            radius *= 2.0
+        if found is None:
+            row = dijkstra(net.csr_reverse, directed=True, indices=[node], limit=limit)[0]
+            hit = np.flatnonzero(np.isfinite(row))
+            found = (hit.astype(np.int64), row[hit])
+        parts_n.append(found[0])
+        parts_s.append(found[1])
+    sizes = np.array([p.size for p in parts_n], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    empty_i, empty_f = np.empty(0, dtype=np.int64), np.empty(0)
+    return Reach(n_nodes=n, targets=tgt, limit_s=limits, indptr=indptr,
+                 node=np.concatenate(parts_n) if parts_n else empty_i,
+                 seconds=np.concatenate(parts_s) if parts_s else empty_f)
+
+
+def _local_reach(
+    net: RoadNetwork, target: int, area: IntArray, limit: float, local: IntArray
+) -> tuple[IntArray, FloatArray] | None:
+    """Search against traffic to ``target`` inside ``area``; None when that is not exact.
+
+    ``local`` is an all ``-1`` scratch array of one entry per node, left as found.
+    """
+    rev = net.csr_reverse
+    local[area] = np.arange(area.size)
+    try:
+        starts, stops = rev.indptr[area], rev.indptr[area + 1]
+        counts = stops - starts
+        # positions of area's rows in the reverse CSR, row after row
+        pos = np.repeat(stops - np.cumsum(counts), counts) + np.arange(int(counts.sum()))
+        cols = local[rev.indices[pos]]
+        weights = rev.data[pos]
+        inside = cols >= 0
+        row_of = np.repeat(np.arange(area.size), counts)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of[inside],
+                                                            minlength=area.size))])
+        sub = sp.csr_array((weights[inside], cols[inside], indptr),
+                           shape=(area.size, area.size))
+        dist = dijkstra(sub, directed=True, indices=[int(local[target])], limit=limit)[0]
+    finally:
+        local[area] = UNREACHED
+    leave = dist[row_of[~inside]] + weights[~inside]
+    if np.any(leave <= limit):
+        return None
+    hit = np.flatnonzero(np.isfinite(dist))
+    order = np.argsort(area[hit])
+    return area[hit][order].astype(np.int64), dist[hit][order]
 
 
 def times_to(
