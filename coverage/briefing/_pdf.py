@@ -116,7 +116,7 @@ def brief_pdf(brief: Brief, png: bytes, *, map_caption: str,
 
     pdf.add_page()
     para(brief.title, size=16, bold=True, gap=1)
-    para(f"Prepared {brief.created_iso}", size=9, grey=True, gap=3)
+    para(f"Prepared {brief.created_text}", size=9, grey=True, gap=3)
     para("Scenario", size=11, bold=True, gap=0.5)
     para(brief.scenario)
     para(brief.redaction_note, size=9, grey=True, gap=3)

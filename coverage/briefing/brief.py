@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Final, Literal
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
@@ -88,6 +89,7 @@ class Brief:
     notes: tuple[str, ...] = field(default=())
     baseline: Coverage | None = None
     areas: tuple[tuple[str, gpd.GeoDataFrame], ...] = ()
+    district: tuple[float, float, float, float] | None = None
 
     @property
     def marks_new_gaps(self) -> bool:
@@ -98,6 +100,29 @@ class Brief:
     def created_iso(self) -> str:
         """Creation time, ISO 8601 with its UTC offset, to the second."""
         return self.created.isoformat(timespec="seconds")
+
+    @property
+    def created_text(self) -> str:
+        """Creation time for people, in local time with the zone named."""
+        return local_time_text(self.created)
+
+
+def local_now() -> datetime:
+    """Now, in the local time zone (``settings.local_tz()``: ``SECCOV_TZ``)."""
+    return datetime.now(ZoneInfo(settings.local_tz()))
+
+
+def local_time_text(when: datetime, *, seconds: bool = False) -> str:
+    """``when`` in the local time zone, zone named: ``25 Nov 2026 08:00 PKT (Asia/Karachi,
+    UTC+05:00)``. ``when`` must be timezone-aware."""
+    if when.tzinfo is None:
+        msg = "local_time_text needs a timezone-aware time"
+        raise ValueError(msg)
+    name = settings.local_tz()
+    t = when.astimezone(ZoneInfo(name))
+    off = t.strftime("%z")
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    return f"{t.strftime(f'%d %b %Y {clock} %Z')} ({name}, UTC{off[:3]}:{off[3:]})"
 
 
 def _minutes(value: float | None) -> str:
@@ -221,16 +246,20 @@ def officer_points(
     return gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
 
 
-def extent(cov: Coverage, *, pad: float = 0.08,
-           stations: bool = True) -> tuple[float, float, float, float]:
+def extent(cov: Coverage, *, pad: float = 0.08, stations: bool = True,
+           zone_ids: list[str] | None = None) -> tuple[float, float, float, float]:
     """Return ``lon0, lat0, lon1, lat1`` around the zones and stations, padded by ``pad``.
 
-    ``stations=False`` frames the zones alone (the app's maps open on them). Officers never
-    widen it (their extreme positions would show in the map's view); with neither zones nor
-    stations it is the road network's extent.
+    ``stations=False`` frames the zones alone (the app's maps open on them); ``zone_ids``
+    frames only those zones (and no stations). Officers never widen it (their extreme
+    positions would show in the map's view); with neither zones nor stations it is the
+    road network's extent.
     """
-    shapes = (cov.dataset.zones.geometry,) + ((cov.dataset.stations.geometry,) if stations
-                                              else ())
+    zones = cov.dataset.zones
+    if zone_ids is not None:
+        zones = zones.loc[zones["zone_id"].astype(str).isin([str(z) for z in zone_ids])]
+        stations = False
+    shapes = (zones.geometry,) + ((cov.dataset.stations.geometry,) if stations else ())
     boxes = [g.total_bounds for g in shapes if len(g) and not g.is_empty.all()]
     if not boxes:
         return cov.dataset.network.bounds
@@ -239,6 +268,12 @@ def extent(cov: Coverage, *, pad: float = 0.08,
     x1, y1 = b[:, 2].max(), b[:, 3].max()
     dx, dy = max((x1 - x0) * pad, 0.002), max((y1 - y0) * pad, 0.002)
     return float(x0 - dx), float(y0 - dy), float(x1 + dx), float(y1 + dy)
+
+
+def affected_extent(cov: Coverage, *, pad: float = 0.25) -> tuple[float, float, float, float]:
+    """The view an export opens on: the zones with a gap, else every zone (padded)."""
+    gaps = [str(z) for z in cov.gaps["zone_id"]]
+    return extent(cov, pad=pad, zone_ids=gaps) if gaps else extent(cov, stations=False)
 
 
 def build_brief(
@@ -267,7 +302,8 @@ def build_brief(
     suspension_source
         File name of the suspension list, quoted in the scenario text.
     created
-        Time of the briefing (timezone-aware); default: now, in the machine's zone.
+        Time of the briefing (timezone-aware); default: now. Shown in the local time zone
+        (``settings.local_tz()``).
     seed
         Seed of the ``displace`` offsets (default: fresh randomness).
     areas
@@ -275,10 +311,11 @@ def build_brief(
         service area of :func:`coverage.briefing.layers.service_area`; labels are escaped.
     """
     if created is None:
-        created = datetime.now().astimezone()
+        created = local_now()
     elif created.tzinfo is None:
         msg = "created must be timezone-aware (it is printed with its UTC offset)"
         raise ValueError(msg)
+    created = created.astimezone(ZoneInfo(settings.local_tz()))
     if baseline is None:
         baseline = (scenario if not scenario.suspended else
                     analyse(scenario.dataset, threshold_min=scenario.threshold_min))
@@ -303,8 +340,9 @@ def build_brief(
         top_gaps=top_gaps(scenario, n=top_n), redact=redact,
         redaction_note=_NOTES[redact], officers=officers,
         officers_name="Officers per station" if redact == "stations" else "Officers",
-        coverage=scenario, extent=extent(scenario), handling=handling, notes=tuple(notes),
-        baseline=baseline, areas=tuple(areas),
+        coverage=scenario, extent=affected_extent(scenario), handling=handling,
+        notes=tuple(notes), baseline=baseline, areas=tuple(areas),
+        district=extent(scenario, pad=0.02),
     )
     logger.info("briefing: %d gaps listed, officers %s (%d points)", len(brief.top_gaps),
                 redact, len(officers))

@@ -14,6 +14,7 @@ as plain text (PDF, PNG).
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import logging
@@ -78,6 +79,8 @@ class _ReadyFlag(MacroElement):
   map.eachLayer(function (l) { if (l instanceof L.TileLayer) { tiles.push(l); } });
   function done() { window.seccovReady = true; }
   function check() {
+    var imgs = Array.prototype.slice.call(document.images);
+    if (!imgs.every(function (i) { return i.complete; })) { setTimeout(check, 20); return; }
     if (tiles.every(function (l) { return !l.isLoading(); })) {
       requestAnimationFrame(function () { requestAnimationFrame(done); });
     }
@@ -88,8 +91,16 @@ class _ReadyFlag(MacroElement):
 {% endmacro %}""")
 
 
+#: Width of the briefing panel beside the map (CSS px).
+PANEL_PX: Final[int] = 330
+
+
 class _Overlay(MacroElement):
-    """Marking banners and (optionally) a briefing panel, built with textContent only."""
+    """Marking banners, the district inset and the briefing panel, built with textContent.
+
+    With a panel, the map is narrowed and the panel stands beside it (never over it); the
+    inset is in the panel. Without, the inset sits in the map's lower right corner.
+    """
 
     _template = Template("""{% macro script(this, kwargs) %}
 (function (map, d) {
@@ -104,24 +115,53 @@ class _Overlay(MacroElement):
   el("div", box, d.marking, band + "top:6px;");
   el("div", box, d.title, band + "top:26px;color:#24292f;font-weight:normal;");
   el("div", box, d.marking, band + "bottom:22px;");
-  if (!d.panel) { return; }
-  var p = el("div", box, null, "position:absolute;left:10px;bottom:56px;z-index:1000;" +
-    "background:rgba(255,255,255,.95);font:12px sans-serif;padding:6px 8px;" +
-    "border-radius:4px;max-width:360px;box-shadow:0 1px 4px rgba(0,0,0,.3);");
+  function inset(parent, css) {
+    var i = el("img", parent, null, css);
+    i.alt = "District overview: the black frame is the map's view"; i.src = d.inset;
+    i.className = "seccov-inset";
+  }
+  if (!d.panel) {
+    if (d.inset) {
+      inset(box, "position:absolute;right:8px;bottom:44px;z-index:1000;width:" +
+            d.insetPx + "px;border:1px solid #57606a;background:#fff;pointer-events:none;");
+    }
+    return;
+  }
+  var p = el("aside", document.body, null, "position:absolute;top:0;right:0;bottom:0;" +
+    "width:" + d.panelPx + "px;box-sizing:border-box;overflow:auto;background:#fff;" +
+    "border-left:1px solid #d0d7de;font:12px sans-serif;color:#1f2328;padding:8px 10px;");
+  p.className = "seccov-panel";
+  el("div", p, d.marking, "color:#a40e26;font-weight:bold;text-align:center;");
+  el("h1", p, d.title, "font-size:17px;margin:6px 0 2px 0;");
   el("div", p, d.created, "color:#57606a;");
-  el("div", p, d.scenario, "margin:4px 0;");
-  var t = el("table", p, null, "border-collapse:collapse;");
-  d.rows.forEach(function (r, i) {
-    var tr = el("tr", t, null, i === 0 ? "font-weight:bold;" : "");
-    r.forEach(function (c) { el("td", tr, c, "padding:1px 6px 1px 0;"); });
-  });
-  el("div", p, d.redaction, "margin-top:4px;color:#57606a;");
+  el("div", p, d.scenario, "margin:6px 0;");
+  function table(rows, head) {
+    var t = el("table", p, null, "border-collapse:collapse;width:100%;margin:4px 0;");
+    rows.forEach(function (r, i) {
+      var tr = el("tr", t, null, i === 0 && head ? "font-weight:bold;" : "");
+      r.forEach(function (c, j) {
+        el("td", tr, c, "padding:1px 4px 1px 0;border-bottom:1px solid #eaeef2;" +
+           (j > 0 ? "text-align:right;" : ""));
+      });
+    });
+  }
+  el("div", p, "Key figures", "font-weight:bold;margin-top:6px;");
+  table(d.rows, true);
+  if (d.gaps.length > 1) {
+    el("div", p, "Most urgent gaps", "font-weight:bold;margin-top:6px;");
+    table(d.gaps, true);
+  }
+  el("div", p, "Legend", "font-weight:bold;margin-top:6px;");
   d.legend.forEach(function (l) {
     var row = el("div", p, null, "margin-top:2px;");
     el("span", row, "", "display:inline-block;width:10px;height:10px;margin-right:6px;" +
-       "border:1px solid #24292f;background:" + l[0] + ";");
+       "border:1px solid #24292f;vertical-align:middle;background:" + l[0] + ";");
     el("span", row, l[1], "");
   });
+  el("div", p, d.redaction, "margin-top:6px;color:#57606a;");
+  if (d.inset) { inset(p, "display:block;width:" + d.insetPx + "px;margin:8px auto 0 auto;" +
+                          "border:1px solid #57606a;"); }
+  el("div", p, d.marking, "color:#a40e26;font-weight:bold;text-align:center;margin-top:6px;");
 })({{ this._parent.get_name() }}, {{ this.data|tojson }});
 {% endmacro %}""")
 
@@ -148,11 +188,19 @@ def legend_items(brief: Brief) -> list[tuple[str, str]]:
     items += [(AREA_COLOR, label) for label, _ in brief.areas]
     if brief.redact == "stations":
         items += [(STATUS_STYLE["on_duty"]["color"],
-                   "Officers per station (size: officers; blue: some on duty)"),
+                   "Officers per station (size: officers; some on duty)"),
                   (STATUS_STYLE["off_duty"]["color"], "Station with no officer on duty")]
     else:
         items += [(s["color"], f"Officer: {s['label'].lower()}") for s in STATUS_STYLE.values()]
     return items
+
+
+def _gap_rows(brief: Brief, n: int = 5) -> list[list[str]]:
+    g = brief.top_gaps.head(n)
+    rows = [["Zone", "P", "Covered", "Officers"]]
+    rows += [[f"{z} {name}"[:34], p, c, o] for z, name, p, c, o in zip(
+        g["zone_id"], g["name"], g["priority"], g["covered"], g["officers"], strict=True)]
+    return rows
 
 
 def map_page(
@@ -175,19 +223,33 @@ def map_page(
                      bounds=brief.extent, map_options=options,
                      baseline=brief.baseline if brief.marks_new_gaps else None,
                      extra=[service_area_group(area, label=label)
-                            for label, area in brief.areas])
+                            for label, area in brief.areas], controls=not snapshot)
     root = m.get_root()
-    if height_px is None:
+    if panel:  # the map beside the panel, never under it
+        root.header.add_child(Element(  # type: ignore[attr-defined]
+            "<style>html, body { margin: 0; height: 100%; }\n"
+            ".folium-map { position: absolute !important; left: 0 !important; "
+            "top: 0 !important; bottom: 0 !important; "
+            f"right: {PANEL_PX}px !important; width: auto !important; "
+            "height: auto !important; }</style>"))
+    elif height_px is None:
         root.header.add_child(Element(  # type: ignore[attr-defined]
             "<style>.folium-map { height: 100% !important; }</style>"))
     root.header.add_child(Element(  # type: ignore[attr-defined]
         '<meta name="robots" content="noindex, nofollow" />'))
     rows = [["", "Baseline", "Scenario"], *map(list, figure_rows(brief.before, brief.after))]
+    from coverage.briefing._staticmap import inset_png
+
+    inset_px = 200 if panel else 150
+    inset = inset_png(brief, size_px=inset_px * 2) if brief.district is not None else None
     _Overlay({
         "marking": brief.handling, "title": brief.title, "panel": panel,
-        "created": f"Prepared {brief.created_iso}", "scenario": brief.scenario,
-        "rows": rows, "redaction": brief.redaction_note,
-        "legend": [list(item) for item in legend_items(brief)],
+        "created": f"Prepared {brief.created_text}", "scenario": brief.scenario,
+        "rows": rows, "gaps": _gap_rows(brief), "redaction": brief.redaction_note,
+        "legend": [list(item) for item in legend_items(brief)], "panelPx": PANEL_PX,
+        "inset": None if inset is None else
+        "data:image/png;base64," + base64.b64encode(inset).decode("ascii"),
+        "insetPx": inset_px,
     }).add_to(m)
     _ReadyFlag().add_to(m)
     page = root.render()
@@ -271,7 +333,7 @@ def _with_text(png: bytes, text: dict[str, str]) -> bytes:
 def render_map(
     brief: Brief, *, width_px: int = 1200, height_px: int = 800, scale: int = 1,
     renderer: Renderer | None = None, tiles_url: str | None = None,
-    timeout_s: float = READY_TIMEOUT_S,
+    timeout_s: float = READY_TIMEOUT_S, panel: bool = True,
 ) -> MapImage:
     """Render the briefing's map as a PNG of exactly ``width_px`` x ``height_px`` x ``scale``.
 
@@ -282,6 +344,9 @@ def render_map(
     tries headless Chromium and falls back to matplotlib, noting why; ``chromium`` raises
     :class:`ExportError` instead of falling back; ``matplotlib`` skips the browser.
     The screenshot is taken when the page reports every layer drawn, not after a sleep.
+    ``panel`` (default) puts the title, local time, key figures, gaps, legend, inset and
+    marking in a panel beside the map (the PNG stands alone); the PDF's map leaves it out
+    (its pages carry them).
     """
     choice = renderer or settings.png_renderer()
     if choice not in ("auto", "chromium", "matplotlib"):
@@ -295,7 +360,7 @@ def render_map(
     if choice != "matplotlib":
         try:
             page = map_page(brief, height_px=height_px, tiles_url=_tiles(tiles_url),
-                            snapshot=True)
+                            snapshot=True, panel=panel)
             png = _chromium_png(page, width_px, height_px, scale=scale, tiles_url=tiles_url,
                                 timeout_s=timeout_s)
             image = MapImage(png, "chromium", width_px * scale, height_px * scale)
@@ -313,7 +378,7 @@ def render_map(
     from coverage.briefing._staticmap import static_map_png
 
     png = static_map_png(brief, width_px=width_px, height_px=height_px, scale=scale,
-                         legend=legend_items(brief))
+                         legend=legend_items(brief), panel=panel)
     return _stamped(brief, MapImage(png, "matplotlib", width_px * scale, height_px * scale,
                                     note))
 
@@ -347,7 +412,8 @@ def export_pdf(brief: Brief, *, map_image: MapImage | None = None,
 
 def pdf_map(brief: Brief, *, renderer: Renderer | None = None) -> MapImage:
     """The PDF's map: 900 x 780 CSS px at scale 2 (1800 x 1560 px, 180 mm wide)."""
-    return render_map(brief, width_px=900, height_px=780, scale=2, renderer=renderer)
+    return render_map(brief, width_px=900, height_px=780, scale=2, renderer=renderer,
+                      panel=False)
 
 
 @dataclass(frozen=True)

@@ -25,21 +25,35 @@ from coverage import settings
 from coverage.data.network import RoadNetwork
 from coverage.engine.analysis import Coverage
 
+#: Okabe-Ito colours (Okabe & Ito 2008): told apart with every common colour-vision
+#: deficiency. Gap zones, suspended officers and the response-time surface never share one.
+OKABE_ITO: dict[str, str] = {
+    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7", "black": "#000000",
+}
+#: Suspended officers: a dark purple, apart from the vermillion gap zones and the grey
+#: surface for every common colour-vision deficiency (tests/briefing/test_briefing_grade.py).
+SUSPENDED_COLOR = "#7B3294"
 #: Officer symbols: colour, circle radius (px), filled or hollow, dashed outline.
 STATUS_STYLE: dict[str, dict[str, Any]] = {
-    "on_duty": {"color": "#1f6feb", "label": "On duty", "radius": 3, "fill": True},
-    "reserve": {"color": "#8250df", "label": "Reserve", "radius": 4, "fill": False},
-    "suspended": {"color": "#cf222e", "label": "Suspended", "radius": 4, "fill": False,
-                  "dash": "2 2"},
-    "off_duty": {"color": "#6e7781", "label": "Off duty", "radius": 2, "fill": True},
+    "on_duty": {"color": OKABE_ITO["blue"], "label": "On duty", "radius": 3, "fill": True},
+    "reserve": {"color": OKABE_ITO["sky_blue"], "label": "Reserve", "radius": 4,
+                "fill": False},
+    "suspended": {"color": SUSPENDED_COLOR, "label": "Suspended", "radius": 5,
+                  "fill": False, "dash": "2 2"},
+    "off_duty": {"color": "#8c8c8c", "label": "Off duty", "radius": 2, "fill": True},
 }
-#: A position older than the stale age: greyed, dashed, whatever the status.
-STALE_STYLE: dict[str, Any] = {"color": "#b1b8c0", "label": "Stale position", "radius": 3,
-                               "fill": True, "dash": "2 2"}
-GAP_COLOR, OK_COLOR, NEW_GAP_COLOR = "#d1242f", "#2da44e", "#1b1f24"
-AREA_COLOR = "#54aeff"  # a service area
-#: Response-time bands, fastest first, then "over" and "unreachable".
-BAND_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#6e7781")
+#: A position older than the stale age: hollow, dashed, whatever the status.
+STALE_STYLE: dict[str, Any] = {"color": "#5a5a5a", "label": "Stale position", "radius": 3,
+                               "fill": False, "dash": "2 2"}
+GAP_COLOR, OK_COLOR, NEW_GAP_COLOR = (OKABE_ITO["vermillion"], OKABE_ITO["bluish_green"],
+                                      OKABE_ITO["black"])
+STATION_COLOR = "#24292f"
+AREA_COLOR = OKABE_ITO["yellow"]  # a service area
+#: Response-time bands, fastest first, then "over" and "unreachable": greys from light to
+#: dark, so the coloured zones drawn above the surface always stand out.
+BAND_COLORS = ("#f7f7f7", "#e6e6e6", "#d0d0d0", "#b8b8b8", "#9e9e9e", "#7a7a7a")
 MAIN_ROADS = frozenset({"motorway", "trunk", "primary", "secondary", "motorway_link",
                         "trunk_link", "primary_link", "secondary_link"})
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -79,6 +93,7 @@ def zones_layer(cov: Coverage, *, baseline: Coverage | None = None) -> gpd.GeoDa
                                    strict=True)
     ]
     zones["status"] = np.where(zones["gap"], "GAP", "ok")
+    zones["p90"] = [minutes_text(v) for v in zones["p90_min"]]
     change = np.full(len(zones), "-", dtype=object)
     if baseline is not None:
         before = baseline.table.set_index("zone_id")["gap"].reindex(zones["zone_id"])
@@ -88,8 +103,17 @@ def zones_layer(cov: Coverage, *, baseline: Coverage | None = None) -> gpd.GeoDa
         change[~now & was] = "gap closed"
     zones["change"] = change
     return _escaped(gpd.GeoDataFrame(zones, geometry="geometry", crs="EPSG:4326"),
-                    ["zone_id", "name", "status", "change", "covered", "p90_min", "officers",
+                    ["zone_id", "name", "status", "change", "covered", "p90", "officers",
                      "gap"])
+
+
+def minutes_text(value: object) -> str:
+    """Minutes for people: ``0.7 min``, or ``unreachable`` (inf, NaN or missing)."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "unreachable"
+    return f"{v:.1f} min" if np.isfinite(v) else "unreachable"
 
 
 def officers_layer(cov: Coverage, officers: gpd.GeoDataFrame | None = None
@@ -196,15 +220,15 @@ def _zone_style(props: dict[str, Any]) -> dict[str, Any]:
         return {"color": NEW_GAP_COLOR, "fillColor": GAP_COLOR, "fillOpacity": 0.5,
                 "weight": 4, "dashArray": "8 5"}
     color = GAP_COLOR if props.get("gap") is True else OK_COLOR
-    return {"color": color, "fillColor": color, "fillOpacity": 0.35, "weight": 2}
+    return {"color": color, "fillColor": color, "fillOpacity": 0.35, "weight": 2.5}
 
 
 def zones_group(cov: Coverage, *, baseline: Coverage | None = None,
                 name: str = "Sensitive zones") -> folium.FeatureGroup:
     """Zones coloured by gap; with ``baseline``, zones newly below target outlined black."""
     zones = zones_layer(cov, baseline=baseline)
-    fields = ["zone_id", "name", "status", "covered", "p90_min", "officers"]
-    aliases = ["Zone", "Name", "Status", "Covered", "p90 (min)", "Officers in target"]
+    fields = ["zone_id", "name", "status", "covered", "p90", "officers"]
+    aliases = ["Zone", "Name", "Status", "Covered", "p90", "Officers in target"]
     if baseline is not None:
         fields.insert(3, "change")
         aliases.insert(3, "Change")
@@ -217,16 +241,69 @@ def zones_group(cov: Coverage, *, baseline: Coverage | None = None,
     return group
 
 
-def stations_group(stations: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Police stations: white circles with a dark ring."""
+def zone_labels_group(cov: Coverage, *, name: str = "Zone labels") -> folium.FeatureGroup:
+    """Zone names at each zone's representative point (escaped); gap zones in bold."""
+    zones = cov.dataset.zones
+    gap = dict(zip(cov.table["zone_id"].astype(str), cov.table["gap"].astype(bool),
+                   strict=True))
+    group = folium.FeatureGroup(name=html.escape(name))
+    for zid, label, geom in zip(zones["zone_id"].astype(str), zones["name"].astype(str),
+                                zones.geometry, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        p = geom.representative_point()
+        weight = "700" if gap.get(zid) else "400"
+        color = "#8f2d00" if gap.get(zid) else "#1b1f24"
+        folium.Marker(
+            [p.y, p.x], icon=folium.DivIcon(
+                html=(f'<div class="seccov-zone-label" style="font:{weight} 11px sans-serif;'
+                      f"color:{color};text-align:center;white-space:nowrap;"
+                      "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;"
+                      f'pointer-events:none">{html.escape(label)}</div>'),
+                icon_size=(160, 14), icon_anchor=(80, -6), class_name="seccov-label"),
+            interactive=False,
+        ).add_to(group)
+    return group
+
+
+def station_counts(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame
+                   ) -> pd.DataFrame:
+    """Officers per station of the roster: ``station_id``, ``officers``, ``on_duty``."""
+    sid = officers["station_id"].astype(str)
+    on = (officers["status"].astype(str) == "on_duty").astype(np.int64)
+    counts = pd.DataFrame({"station_id": sid, "on": on}).groupby("station_id")["on"].agg(
+        ["size", "sum"])
+    ids = stations["station_id"].astype(str)
+    return pd.DataFrame({
+        "station_id": ids.to_numpy(),
+        "officers": counts["size"].reindex(ids, fill_value=0).to_numpy(dtype=np.int64),
+        "on_duty": counts["sum"].reindex(ids, fill_value=0).to_numpy(dtype=np.int64),
+    })
+
+
+def stations_group(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame | None = None
+                   ) -> folium.FeatureGroup:
+    """Police stations: white circles with a dark ring; the tooltip names the station.
+
+    With ``officers`` (after the suspension list) the tooltip also counts the station's
+    officers and those on duty. Draw it above the officers, so hovering a station shows
+    the station rather than an officer standing there.
+    """
     layer = _escaped(stations, ["station_id", "name"])
+    fields, aliases = ["station_id", "name"], ["Station", "Name"]
+    if officers is not None:
+        c = station_counts(stations, officers)
+        layer["officers"] = [f"{n} ({k} on duty)" for n, k in
+                             zip(c["officers"], c["on_duty"], strict=True)]
+        fields.append("officers")
+        aliases.append("Officers")
     group = folium.FeatureGroup(name="Stations")
     folium.GeoJson(
         layer.__geo_interface__, name="Stations",
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=1.0),
-        style_function=lambda _f: {"color": "#24292f", "fillColor": "#ffffff", "weight": 3},
-        tooltip=folium.GeoJsonTooltip(["station_id", "name"], aliases=["Station", "Name"])
-        if len(layer) else None,
+        style_function=lambda _f: {"color": STATION_COLOR, "fillColor": "#ffffff",
+                                   "weight": 3},
+        tooltip=folium.GeoJsonTooltip(fields, aliases=aliases) if len(layer) else None,
     ).add_to(group)
     return group
 
@@ -328,6 +405,7 @@ def coverage_map(
     asset_base_url: str | None = None,
     baseline: Coverage | None = None,
     extra: list[folium.FeatureGroup] | None = None,
+    controls: bool = True,
 ) -> folium.Map:
     """Return the folium map of ``cov``: main roads, zones by gap, stations, officers.
 
@@ -338,19 +416,30 @@ def coverage_map(
     columns become the tooltip (escaped here), except the style columns ``color`` and
     ``radius``; without ``color`` a ``status`` column picks the colour. ``baseline`` marks
     zones newly below target (see :func:`zones_group`); ``extra`` layers are drawn under the
-    zones.
+    zones. Zones are labelled; stations are drawn above the officers. Caller's officer
+    points (redacted station aggregates) are drawn under the zones, so gap zones stay
+    visible. ``controls=False`` (static images) leaves out the zoom buttons, the layer
+    switcher and, without a basemap, the attribution.
     """
+    if not controls:
+        map_options = {"zoom_control": False} | (
+            {} if (tiles_url if tiles_url is not None else settings.tiles_url())
+            else {"attribution_control": False}) | (map_options or {})
     m = base_map(cov.dataset.network, tiles_url=tiles_url, attribution=attribution,
                  height_px=height_px, bounds=bounds, map_options=map_options)
     for group in extra or []:
         group.add_to(m)
+    if officers is not None:
+        group = folium.FeatureGroup(name=html.escape(officers_name))
+        _custom_officers(officers, officers_name).add_to(group)
+        group.add_to(m)
     zones_group(cov, baseline=baseline).add_to(m)
-    stations_group(cov.dataset.stations).add_to(m)
+    zone_labels_group(cov).add_to(m)
     if officers is None:
         officers_group(officers_layer(cov), name=officers_name).add_to(m)
-    else:
-        _custom_officers(officers, officers_name).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
+    stations_group(cov.dataset.stations).add_to(m)
+    if controls:
+        folium.LayerControl(collapsed=True).add_to(m)
     if asset_base_url is not None:
         use_local_assets(m, asset_base_url)
     return m
@@ -395,3 +484,22 @@ def use_local_assets(m: folium.Map, base_url: str) -> None:
         if isinstance(el, JSCSSMixin):
             el.default_js = local_links(list(el.default_js), base_url=base_url, kind="js")
             el.default_css = local_links(list(el.default_css), base_url=base_url, kind="css")
+
+
+def view_of(bounds: tuple[float, float, float, float], *, width_px: int, height_px: int,
+            max_zoom: int = 17) -> tuple[tuple[float, float], int]:
+    """Return ``(lat, lon)`` centre and the largest whole Leaflet zoom showing ``bounds``.
+
+    ``bounds`` is ``lon0, lat0, lon1, lat1``; the map is ``width_px`` x ``height_px`` CSS
+    pixels. At zoom z the world is 256 x 2**z pixels wide in Web Mercator.
+    """
+    x0, y0, x1, y1 = bounds
+
+    def merc_y(lat: float) -> float:
+        s = np.sin(np.radians(np.clip(lat, -85.0511, 85.0511)))
+        return float(0.5 - np.log((1 + s) / (1 - s)) / (4 * np.pi))  # 0..1, north at 0
+
+    dx = max((x1 - x0) / 360.0, 1e-12)
+    dy = max(abs(merc_y(y0) - merc_y(y1)), 1e-12)
+    zoom = int(np.floor(min(np.log2(width_px / (256 * dx)), np.log2(height_px / (256 * dy)))))
+    return ((y0 + y1) / 2, (x0 + x1) / 2), max(0, min(zoom, max_zoom))

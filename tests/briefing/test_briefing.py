@@ -141,4 +141,11 @@ def test_extent_ignores_officers(tiny_inputs, runs, tmp_path) -> None:
     box = extent(cov)
     assert box == extent(runs[0])
     assert box[3] < 34.004  # the officer north of every zone and station is outside
-    assert build_brief(cov).extent == box
+    brief = build_brief(cov)
+    assert brief.district == extent(cov, pad=0.02)
+    assert brief.district[3] < 34.004
+    # the view frames the zones with a gap (here Z1 alone), padded a quarter (>= 0.002 deg)
+    z1 = cov.dataset.zones.loc[cov.dataset.zones["zone_id"] == "Z1"].total_bounds
+    assert list(cov.gaps["zone_id"]) == ["Z1"]
+    dx, dy = max((z1[2] - z1[0]) * 0.25, 0.002), max((z1[3] - z1[1]) * 0.25, 0.002)
+    assert brief.extent == pytest.approx((z1[0] - dx, z1[1] - dy, z1[2] + dx, z1[3] + dy))

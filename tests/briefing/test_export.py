@@ -295,7 +295,7 @@ def test_pdf_figures_names_and_no_coordinates(inputs) -> None:
     flat = " ".join(text.split())
     assert brief.title in flat
     assert HANDLING_MARKING in flat
-    assert "2026-11-25T08:00:00+05:00" in flat
+    assert "Prepared 25 Nov 2026 08:00 PKT (Asia/Karachi, UTC+05:00)" in flat
     assert "1 officer suspended (list: suspend.csv); threshold 10 min" in flat
     assert "tiny.osm" in flat
     assert "zones_x.geojson" in flat
