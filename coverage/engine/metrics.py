@@ -7,6 +7,7 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -232,6 +233,24 @@ class Demand:
         """The objective when every item is covered."""
         return float(self.weight.sum())
 
+    @cached_property
+    def _by_node(self) -> tuple[IntArray, IntArray]:
+        order = np.argsort(self.node, kind="stable").astype(np.int64)
+        return order, np.asarray(self.node[order], dtype=np.int64)
+
+    def items_at(self, nodes: npt.ArrayLike) -> tuple[IntArray, IntArray]:
+        """Return the items standing on ``nodes`` (ascending) and, for each, the position of
+        its node in ``nodes``; the work is proportional to ``nodes``, not to the items."""
+        at = np.asarray(nodes, dtype=np.int64)
+        order, sorted_nodes = self._by_node
+        lo = np.searchsorted(sorted_nodes, at, side="left")
+        hi = np.searchsorted(sorted_nodes, at, side="right")
+        counts = hi - lo
+        pos = np.repeat(np.arange(at.size, dtype=np.int64), counts)
+        items = order[np.repeat(hi - np.cumsum(counts), counts) + np.arange(pos.size)]
+        first = np.argsort(items, kind="stable")
+        return items[first], pos[first]
+
 
 def zone_weights(zones: ZoneNodes, *, weights: Weights | None = None) -> FloatArray:
     """Return each zone's demand weight: 3/2/1 for priority 1/2/3, 3 without a priority.
@@ -272,6 +291,17 @@ def covered(d: Demand, seconds: FloatArray) -> BoolArray:
     The test is ``seconds / 60 <= target_min``, the one the zone table uses.
     """
     return np.asarray(seconds[d.node] / 60.0 <= d.target_min)
+
+
+def lost_items(d: Demand, hit: BoolArray, nodes: IntArray, seconds: FloatArray) -> IntArray:
+    """Return the items covered before (``hit``) that are no longer covered once ``nodes``
+    take the new ``seconds`` (ascending item indices; other nodes keep their time).
+
+    The same test as :func:`covered`, on just the items standing on ``nodes``.
+    """
+    items, pos = d.items_at(nodes)
+    after = seconds[pos] / 60.0 <= d.target_min[items]
+    return items[hit[items] & ~after]
 
 
 def objective(d: Demand, seconds: FloatArray) -> float:

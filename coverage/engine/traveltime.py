@@ -74,6 +74,32 @@ class TravelTimes:
         return int(np.count_nonzero(self.nearest == UNREACHED))
 
     @cached_property
+    def unit_index(self) -> dict[str, tuple[int, ...]]:
+        """The unit indices of each unit id."""
+        index: dict[str, list[int]] = {}
+        for i, uid in enumerate(self.unit_ids):
+            index.setdefault(uid, []).append(i)
+        return {uid: tuple(v) for uid, v in index.items()}
+
+    @cached_property
+    def areas(self) -> tuple[IntArray, IntArray]:
+        """Each unit's area of responsibility: nodes ``order[ptr[u]:ptr[u + 1]]`` (ascending)
+        are those whose nearest unit is ``u``."""
+        n_units = len(self.unit_ids)
+        mine = self.nearest >= 0
+        order = np.flatnonzero(mine)
+        order = order[np.argsort(self.nearest[order], kind="stable")]
+        counts = np.bincount(self.nearest[mine], minlength=n_units)
+        ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return order.astype(np.int64), ptr
+
+    @cached_property
+    def units_by_node(self) -> tuple[IntArray, IntArray]:
+        """Unit indices ordered by their node, and those nodes (ascending)."""
+        order = np.argsort(self.unit_nodes, kind="stable").astype(np.int64)
+        return order, np.asarray(self.unit_nodes[order], dtype=np.int64)
+
+    @cached_property
     def nearest_unit_id(self) -> npt.NDArray[np.object_]:
         """Officer id of each node's nearest unit (None where unreachable)."""
         ids = np.array([*self.unit_ids, None], dtype=object)
@@ -188,64 +214,108 @@ def travel_times(
     return TravelTimes(net, tuple(unit_ids), nodes, seconds, nearest)
 
 
+@dataclass(frozen=True, eq=False)
+class Removal:
+    """What taking units out of a :class:`TravelTimes` changes, and nothing else.
+
+    ``removed``: the units taken out (ascending indices into the original ``unit_ids``).
+    ``nodes``: the nodes whose nearest unit was removed (ascending), the only ones whose
+    figures change; ``seconds`` and ``nearest`` their new time and nearest unit, as an index
+    into the original ``unit_ids`` (``-1``: no unit reaches the node any more).
+    """
+
+    removed: IntArray
+    nodes: IntArray
+    seconds: FloatArray
+    nearest: IntArray
+
+
+def removal(tt: TravelTimes, unit_ids: Sequence[str]) -> Removal:
+    """Return what removing ``unit_ids`` changes (see :class:`Removal`); unknown ids are ignored.
+
+    The work is proportional to the removed units' areas (the nodes they are nearest to) and
+    the edges into them, not to the whole network: a search over just those nodes starts
+    from their boundary, each edge ``w -> x`` from a kept node into the area seeding ``x``
+    at ``seconds[w] + t(w, x)`` on behalf of ``w``'s unit; a kept unit standing inside seeds
+    its node at its delay. Nodes outside keep their time (removing units never shortens a
+    path), so the result equals a full recomputation (ties aside).
+    """
+    index = tt.unit_index
+    found = [i for uid in dict.fromkeys(unit_ids) for i in index.get(uid, ())]
+    gone = np.unique(np.asarray(found, dtype=np.int64))
+    if gone.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return Removal(removed=empty, nodes=empty, seconds=np.empty(0), nearest=empty)
+    order, ptr = tt.areas
+    area = np.sort(np.concatenate([order[ptr[u] : ptr[u + 1]] for u in gone.tolist()]))
+    if area.size == 0:
+        return Removal(removed=gone, nodes=area, seconds=np.empty(0),
+                       nearest=np.empty(0, dtype=np.int64))
+    seconds, nearest = _reseed(tt, area, gone)
+    return Removal(removed=gone, nodes=area, seconds=seconds, nearest=nearest)
+
+
 def without_units(tt: TravelTimes, unit_ids: Sequence[str]) -> TravelTimes:
     """Return new travel times with ``unit_ids`` removed, recomputing only what they served.
 
-    Nodes whose nearest unit stays keep their time (removing units never shortens a path).
-    For the others, a search over just those nodes starts from their boundary: each edge
-    ``w -> x`` from a kept node into the affected area seeds ``x`` at ``seconds[w] + t(w, x)``
-    on behalf of ``w``'s unit; a kept unit standing inside seeds its node at its delay.
-    The result equals a full recomputation (ties aside). Unknown ids are ignored.
+    See :func:`removal`, which gives only the changed nodes (cheaper when that is all a
+    caller needs). The result equals a full recomputation (ties aside). Unknown ids are
+    ignored.
     """
-    net = tt.network
-    drop = set(unit_ids)
-    gone = np.array([uid in drop for uid in tt.unit_ids], dtype=bool)
-    keep_idx = np.flatnonzero(~gone)
-    if not gone.any():
+    change = removal(tt, unit_ids)
+    if change.removed.size == 0:
         return tt
-    new_ids = tuple(tt.unit_ids[i] for i in keep_idx)
+    keep = np.ones(len(tt.unit_ids), dtype=bool)
+    keep[change.removed] = False
+    keep_idx = np.flatnonzero(keep)
     renumber = np.full(len(tt.unit_ids) + 1, UNREACHED, dtype=np.int64)
-    renumber[keep_idx] = np.arange(len(keep_idx))
+    renumber[keep_idx] = np.arange(keep_idx.size)
     old_nearest = tt.nearest
-    affected = (old_nearest >= 0) & gone[np.maximum(old_nearest, 0)]
-    seconds = tt.seconds.copy()
     nearest = renumber[np.where(old_nearest >= 0, old_nearest, len(tt.unit_ids))]
-    area = np.flatnonzero(affected)
-    if area.size:
-        sub_s, sub_unit = _reseed(net, tt, area, keep_idx)
-        seconds[area] = sub_s
-        nearest[area] = np.where(sub_unit >= 0, renumber[np.maximum(sub_unit, 0)], UNREACHED)
+    seconds = tt.seconds.copy()
+    seconds[change.nodes] = change.seconds
+    nearest[change.nodes] = renumber[np.where(change.nearest >= 0, change.nearest,
+                                              len(tt.unit_ids))]
     delays = None if tt.delay_s is None else tt.delay_s[keep_idx]
-    return TravelTimes(net, new_ids, tt.unit_nodes[keep_idx], seconds, nearest, delays)
+    return TravelTimes(tt.network, tuple(tt.unit_ids[i] for i in keep_idx),
+                       tt.unit_nodes[keep_idx], seconds, nearest, delays)
 
 
-def _reseed(
-    net: RoadNetwork, tt: TravelTimes, area: IntArray, keep_idx: IntArray
-) -> tuple[FloatArray, IntArray]:
-    """Search the affected ``area`` from its boundary; return seconds and old unit index."""
+def _rows(graph: sp.csr_array, rows: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Entries of ``graph``'s ``rows``: position in ``rows``, column and value of each."""
+    starts = np.asarray(graph.indptr[rows], dtype=np.int64)
+    stops = np.asarray(graph.indptr[rows + 1], dtype=np.int64)
+    counts = stops - starts
+    pos = np.repeat(stops - np.cumsum(counts), counts) + np.arange(int(counts.sum()))
+    row_of = np.repeat(np.arange(rows.size, dtype=np.int64), counts)
+    return row_of, np.asarray(graph.indices[pos], dtype=np.int64), graph.data[pos]
+
+
+def _reseed(tt: TravelTimes, area: IntArray, gone: IntArray) -> tuple[FloatArray, IntArray]:
+    """Search the affected ``area`` (ascending) from its boundary: seconds, old unit index."""
     a = area.size
-    local = np.full(net.n_nodes, UNREACHED, dtype=np.int64)
-    local[area] = np.arange(a)
-    incoming = net.csr_reverse[area].tocoo()  # row r: edges (col u) -> area[r]
-    to_x = np.asarray(incoming.row, dtype=np.int64)
-    from_u = np.asarray(incoming.col, dtype=np.int64)
-    w = np.asarray(incoming.data, dtype=np.float64)
-    inside = local[from_u] >= 0
+    to_x, from_u, w = _rows(tt.network.csr_reverse, area)  # edges from_u -> area[to_x]
+    pos = np.minimum(np.searchsorted(area, from_u), a - 1)
+    inside = area[pos] == from_u
     # seeds: boundary edges from a kept, reachable node, and kept units standing inside the area
     border = ~inside & np.isfinite(tt.seconds[from_u])
     seed_unit = tt.nearest[from_u[border]]
     seed_x = to_x[border]
     seed_w = tt.seconds[from_u[border]] + w[border]
-    kept_nodes = tt.unit_nodes[keep_idx]
-    standing = local[kept_nodes] >= 0
-    seed_unit = np.concatenate([seed_unit, keep_idx[standing]])
-    seed_x = np.concatenate([seed_x, local[kept_nodes[standing]]])
-    seed_w = np.concatenate([seed_w, tt.delays[keep_idx[standing]]])
+    by_node, sorted_nodes = tt.units_by_node
+    lo = np.searchsorted(sorted_nodes, area, side="left")
+    hi = np.searchsorted(sorted_nodes, area, side="right")
+    there = np.repeat(np.arange(a), hi - lo)
+    units = by_node[np.repeat(hi - np.cumsum(hi - lo), hi - lo) + np.arange(there.size)]
+    standing = ~np.isin(units, gone)
+    seed_unit = np.concatenate([seed_unit, units[standing]])
+    seed_x = np.concatenate([seed_x, there[standing]])
+    seed_w = np.concatenate([seed_w, tt.delays[units[standing]]])
     labels, virtual = np.unique(seed_unit, return_inverse=True)
     n_sub = a + labels.size
     # Inside edges come from the CSR (one per node pair); only seeds can repeat a pair.
     v_rows, v_cols, v_vals = min_per_pair(a + virtual, seed_x, seed_w)
-    rows = np.concatenate([local[from_u[inside]], v_rows])
+    rows = np.concatenate([pos[inside], v_rows])
     cols = np.concatenate([to_x[inside], v_cols])
     vals = np.concatenate([w[inside], v_vals])
     sub = sp.csr_array((vals, (rows, cols)), shape=(n_sub, n_sub))

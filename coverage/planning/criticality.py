@@ -2,9 +2,10 @@
 
 Removing officer ``u`` can only change the nodes ``u`` is nearest to, so only the officers
 nearest to some covered zone node are examined, each with one incremental
-:func:`~coverage.engine.traveltime.without_units` over its own area; the rest lose nothing. An
-officer's loss is the weight of zone nodes that nobody else reaches within target; zones
-whose ``min_officers`` is met with no slack depend on each officer counted there.
+:func:`~coverage.engine.traveltime.removal` over its own area (work proportional to that
+area, not to the network); the rest lose nothing. An officer's loss is the weight of zone
+nodes that nobody else reaches within target; zones whose ``min_officers`` is met with no
+slack depend on each officer counted there.
 
 Examples
 --------
@@ -24,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from coverage.engine.analysis import Coverage
-from coverage.engine.metrics import within_target
-from coverage.engine.traveltime import without_units
+from coverage.engine.metrics import lost_items, within_target
+from coverage.engine.traveltime import removal
 from coverage.planning.objective import Weights, as_number, covered, demand
 
 logger = logging.getLogger(__name__)
@@ -74,9 +75,10 @@ def criticality(cov: Coverage, *, weights: Weights | None = None, top_n: int = 1
     nodes_lost = np.zeros(n_units, dtype=np.int64)
     lost_in: list[dict[int, int]] = [{} for _ in range(n_units)]
     for u in np.unique(near[mine]).tolist():
-        gone = hit & ~covered(dem, without_units(tt, [tt.unit_ids[u]]).seconds)
+        change = removal(tt, [tt.unit_ids[u]])
+        gone = lost_items(dem, hit, change.nodes, change.seconds)
         loss[u] = float(dem.weight[gone].sum())
-        nodes_lost[u] = int(gone.sum())
+        nodes_lost[u] = int(gone.size)
         zs, n = np.unique(dem.zone[gone], return_counts=True)
         lost_in[u] = dict(zip(zs.tolist(), n.tolist(), strict=True))
     counts = within_target(cov.zones, cov.reach_s, tt.unit_nodes, tt.delay_s)
@@ -128,8 +130,8 @@ def _pairs(cov: Coverage, dem: Any, hit: np.ndarray, table: pd.DataFrame, counts
     short_now = np.maximum(need - within, 0).sum()
     rows = []
     for a, b in itertools.combinations(table["officer_id"].head(max(0, top_n)).tolist(), 2):
-        gone = hit & ~covered(dem, without_units(tt, [a, b]).seconds)
-        lost = float(dem.weight[gone].sum())
+        change = removal(tt, [a, b])
+        lost = float(dem.weight[lost_items(dem, hit, change.nodes, change.seconds)].sum())
         left = within - counts[:, index[a]] - counts[:, index[b]]
         rows.append({"officer_a": a, "officer_b": b, "objective_lost": lost,
                      "extra_lost": lost - single[a] - single[b],

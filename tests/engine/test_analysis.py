@@ -1,4 +1,7 @@
-"""Coverage figures on the tiny district, checked by hand (see tests/conftest.py and tests/support/tiny.py)."""
+"""Coverage figures on the tiny district, checked by hand.
+
+See tests/conftest.py and tests/support/tiny.py.
+"""
 
 from __future__ import annotations
 

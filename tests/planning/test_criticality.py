@@ -10,6 +10,8 @@ import pytest
 
 from coverage.data.dataset import load_dataset
 from coverage.engine.analysis import analyse
+from coverage.engine.metrics import covered, demand
+from coverage.engine.traveltime import without_units
 from coverage.planning.criticality import (
     TABLE_COLUMNS,
     criticality,
@@ -83,3 +85,21 @@ def test_equals_brute_force(tmp_path: Path, seed: int) -> None:
     assert len(crit.pairs) == len(list(itertools.combinations(top, 2)))
     losses = crit.table["objective_lost"].tolist()
     assert losses == sorted(losses, reverse=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_area_removals_equal_whole_network_removals(tmp_path: Path, seed: int) -> None:
+    """The fast path (removal over the officer's area) gives exactly the old figures."""
+    case = random_case(seed, tmp_path, n_units=8)
+    cov = analyse(case.ds)
+    crit = criticality(cov, top_n=4)
+    dem = demand(cov.zones)
+    tt = cov.times
+    hit = covered(dem, tt.seconds)
+    for row in crit.table.itertuples():
+        gone = hit & ~covered(dem, without_units(tt, [row.officer_id]).seconds)
+        assert row.objective_lost == float(dem.weight[gone].sum())
+        assert row.nodes_lost == int(gone.sum())
+    for row in crit.pairs.itertuples():
+        gone = hit & ~covered(dem, without_units(tt, [row.officer_a, row.officer_b]).seconds)
+        assert row.objective_lost == float(dem.weight[gone].sum())
