@@ -21,11 +21,17 @@ from coverage.errors import CoverageError
 
 def add_parsers(sub: Any) -> None:
     """Add ``backfill``, ``criticality`` and ``sweep`` to the subcommands ``sub``."""
-    bf = sub.add_parser("backfill", help="where to send reserve officers (see "
-                        "docs/planning.md)")
+    bf = sub.add_parser("backfill", help="where to send reserves and which on-duty officers "
+                        "to move (see docs/planning.md)")
     _common(bf)
     bf.add_argument("--reserves", required=True, type=whole(0),
                     help="reserve officers that may move (more than available: all)")
+    bf.add_argument("--moves", type=whole(0), default=0,
+                    help="available on-duty officers that may move to a site (default 0)")
+    bf.add_argument("--max-move-min", type=float, metavar="T",
+                    help="no move longer than T minutes of road travel (default: any)")
+    bf.add_argument("--order", type=Path, metavar="FILE.pdf|FILE.csv",
+                    help="also write the plan as a deployment order to sign (PDF or CSV)")
     bf.add_argument("--candidates", choices=("stations", "nodes"), default="stations",
                     help="candidate sites: station nodes (default) or road nodes")
     bf.add_argument("--area", type=Path, help="polygon file; only candidate sites inside it")
@@ -101,7 +107,9 @@ def _print(args: argparse.Namespace, record: dict[str, Any], text: str) -> None:
 
 
 def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
+    from coverage.briefing.order_pdf import check_order_path, write_order
     from coverage.planning.backfill import backfill, backfill_dict, backfill_table, read_area
+    from coverage.planning.order import deployment_order
     from coverage.planning.scenario_io import save_scenario
 
     if args.turnout_s < 0:
@@ -111,14 +119,25 @@ def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
     area = read_area(args.area) if args.area is not None else None
     cov = _baseline(args, stages)
     stages("choosing sites")
-    bf = backfill(cov, args.reserves, candidates=args.candidates, area=area, weights=weights,
+    if args.max_move_min is not None and not args.max_move_min >= 0:
+        msg = f"--max-move-min must be minutes >= 0, got {args.max_move_min}"
+        raise CoverageError(msg)
+    if args.order is not None:
+        check_order_path(args.order)
+    bf = backfill(cov, args.reserves, moves=args.moves, max_move_min=args.max_move_min,
+                  candidates=args.candidates, area=area, weights=weights,
                   site_capacity=args.site_capacity, turnout_s=args.turnout_s,
                   method=args.method)
+    if args.order is not None:
+        stages("writing the deployment order")
+        write_order(deployment_order(bf), args.order)
     stages("done")
     stages.close()
     if args.save_scenario is not None:
         save_scenario(bf.scenario, args.save_scenario)
         print(f"note: deployment saved as scenario {args.save_scenario}", file=sys.stderr)
+    if args.order is not None:
+        print(f"note: deployment order written to {args.order}", file=sys.stderr)
     _print(args, backfill_dict(bf), backfill_table(bf))
     return 0
 

@@ -1,0 +1,199 @@
+"""Deployment order: a backfill plan as a document a commander signs (numbered orders, figures).
+
+:func:`deployment_order` turns a :class:`~coverage.planning.backfill.Backfill` into a
+:class:`DeploymentOrder`: one numbered line per officer (name, rank, from, to, travel
+minutes and the zones the order restores), the key figures before and after, the time of
+issue in local time (``settings.local_tz()``) and the handling marking. :func:`order_csv`
+writes it as CSV with every cell from the data files guarded against formula injection;
+the PDF is :func:`coverage.briefing.order_pdf.order_pdf`.
+
+Examples
+--------
+>>> order = deployment_order(backfill(cov, 42, moves=10))  # doctest: +SKIP
+>>> order.lines[0].number, order.lines[0].restores  # doctest: +SKIP
+(1, ('Z-OLD-01', 'Z-OLD-02'))
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from coverage import settings
+from coverage.engine.analysis import Coverage
+from coverage.engine.metrics import demand, zone_objective
+from coverage.engine.report import KeyFigures, key_figures
+from coverage.planning.backfill import Backfill, OfficerMove, orders
+from coverage.planning.scenario import Deployment, Scenario, apply_scenario
+
+#: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One numbered order: who goes where, how far, and which zones it restores."""
+
+    number: int
+    kind: str  # "reserve" (a reserve placed) or "move" (an on-duty officer moved)
+    officer_id: str
+    name: str
+    rank: str
+    from_station: str
+    to_site: str
+    node_id: int
+    lat: float
+    lon: float
+    travel_min: float | None
+    gain: float
+    restores: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeploymentOrder:
+    """A plan ready to sign: the numbered orders, the figures before and after, when issued."""
+
+    title: str
+    issued: datetime
+    marking: str
+    lines: tuple[OrderLine, ...]
+    before: KeyFigures
+    after: KeyFigures
+    objective_before: float
+    objective_after: float
+    objective_max: float
+    optimal: bool
+    method: str
+    suspended: int
+    scenario_sha256: str
+    notes: tuple[str, ...]
+
+
+def _zone_state(cov: Coverage) -> tuple[np.ndarray, np.ndarray]:
+    """Per zone: the objective covered and the officers short."""
+    covered = zone_objective(demand(cov.zones), cov.times.seconds)
+    within = cov.table["officers_within_target"].to_numpy(dtype=np.int64)
+    return covered, np.maximum(np.asarray(cov.zones.min_officers) - within, 0)
+
+
+def restored_zones(bf: Backfill) -> list[tuple[str, ...]]:
+    """Per order, in rank order: the zone ids whose covered nodes rise or whose officers
+    short fall when that order is carried out after the ones ranked before it (measured by
+    running each step as a scenario)."""
+    out: list[tuple[str, ...]] = []
+    cov = bf.before
+    state = _zone_state(cov)
+    ids = list(cov.zones.zone_id)
+    delays = dict(bf.scenario.unit_turnout_s)
+    for o in orders(bf):
+        step = Scenario(name=f"order {o.rank}", deploy=(Deployment(o.officer_id,
+                                                                   node_id=o.node_id),),
+                        unit_turnout_s=((o.officer_id, delays[o.officer_id]),)
+                        if o.officer_id in delays else ())
+        cov = apply_scenario(cov, step)
+        now = _zone_state(cov)
+        better = (now[0] > state[0] + 1e-9) | (now[1] < state[1])
+        out.append(tuple(ids[z] for z in np.flatnonzero(better)))
+        state = now
+    return out
+
+
+def deployment_order(bf: Backfill, *, issued: datetime | None = None,
+                     title: str = "Deployment order") -> DeploymentOrder:
+    """Return the plan ``bf`` as a deployment order issued at ``issued`` (default: now).
+
+    The time is shown in ``settings.local_tz()`` (``SECCOV_TZ``, default Asia/Karachi).
+    """
+    tz = ZoneInfo(settings.local_tz())
+    when = (issued or datetime.now(tz)).astimezone(tz)
+    roster = bf.before.dataset.officers.set_index("officer_id")
+    lines = []
+    for number, (o, zones) in enumerate(zip(orders(bf), restored_zones(bf), strict=True),
+                                        start=1):
+        row = roster.loc[o.officer_id]
+        lines.append(OrderLine(
+            number=number, kind="move" if isinstance(o, OfficerMove) else "reserve",
+            officer_id=o.officer_id, name=str(row.get("name", "")),
+            rank=str(row.get("rank", "")), from_station=o.from_station, to_site=o.site,
+            node_id=o.node_id, lat=o.lat, lon=o.lon, travel_min=o.travel_min, gain=o.gain,
+            restores=zones))
+    return DeploymentOrder(
+        title=title, issued=when, marking=settings.HANDLING_MARKING, lines=tuple(lines),
+        before=key_figures(bf.before), after=key_figures(bf.after),
+        objective_before=bf.objective_before, objective_after=bf.objective_after,
+        objective_max=bf.objective_max, optimal=bf.optimal, method=bf.method,
+        suspended=len(bf.before.suspended), scenario_sha256=bf.scenario.sha256,
+        notes=bf.notes)
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as CSV text; text starting like a formula gets a leading ``'`` (never run)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def issued_text(order: DeploymentOrder) -> str:
+    """The time of issue as people read it, e.g. ``2026-11-28 10:15 PKT (Asia/Karachi)``."""
+    return f"{order.issued:%Y-%m-%d %H:%M} {order.issued.tzname()} ({order.issued.tzinfo})"
+
+
+def figure_rows(order: DeploymentOrder) -> list[tuple[str, str, str]]:
+    """(figure, before, after) rows of the key figures, formatted for a document."""
+    b, a = order.before, order.after
+
+    def pct(v: float) -> str:
+        return f"{100 * v:.1f}%"
+
+    def p90(v: float | None) -> str:
+        return "unreachable" if v is None else f"{v:.1f} min"
+
+    return [
+        ("Objective (DATA.md)", f"{order.objective_before:g} of {order.objective_max:g}",
+         f"{order.objective_after:g} of {order.objective_max:g}"),
+        ("Available units", str(b.available_units), str(a.available_units)),
+        ("Zones with a gap", f"{b.zones_with_gap} of {b.zones}",
+         f"{a.zones_with_gap} of {a.zones}"),
+        ("Zone nodes covered", pct(b.covered_share), pct(a.covered_share)),
+        ("Officers short", str(b.officers_short), str(a.officers_short)),
+        ("Worst zone p90", p90(b.worst_p90_min), p90(a.worst_p90_min)),
+    ]
+
+
+ORDER_COLUMNS = ("order", "kind", "officer_id", "name", "rank", "from_station", "to_site",
+                 "to_node_id", "lat", "lon", "travel_min", "restores_zones")
+
+
+def order_csv(order: DeploymentOrder) -> bytes:
+    """Return the order as UTF-8 CSV: marking, issue time and figures, then one row per order.
+
+    Every cell is passed through :func:`csv_cell`, so an id or name from a data file that
+    starts with ``=``, ``+``, ``-``, ``@`` or a tab cannot run as a spreadsheet formula.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+
+    def row(*cells: object) -> None:
+        w.writerow([csv_cell(c) for c in cells])
+
+    row("marking", order.marking)
+    row("title", order.title)
+    row("issued", order.issued.isoformat(timespec="seconds"), issued_text(order))
+    row("plan", f"{order.method}, {'optimal' if order.optimal else 'not proven optimal'}",
+        f"scenario sha256 {order.scenario_sha256}")
+    row("figure", "before", "after")
+    for f in figure_rows(order):
+        row(*f)
+    row()
+    row(*ORDER_COLUMNS)
+    for ln in order.lines:
+        row(ln.number, ln.kind, ln.officer_id, ln.name, ln.rank, ln.from_station, ln.to_site,
+            ln.node_id, f"{ln.lat:.6f}", f"{ln.lon:.6f}",
+            "" if ln.travel_min is None else f"{ln.travel_min:.1f}", "; ".join(ln.restores))
+    row()
+    row("issued by (name, rank)", "", "signature", "")
+    return buf.getvalue().encode("utf-8")
