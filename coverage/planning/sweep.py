@@ -30,8 +30,8 @@ from tqdm import tqdm
 
 from coverage.data.network import IntArray
 from coverage.engine.analysis import Coverage
-from coverage.engine.metrics import within_target
-from coverage.engine.traveltime import TravelTimes, without_units
+from coverage.engine.metrics import covered, lost_items, within_target
+from coverage.engine.traveltime import TravelTimes, removal
 from coverage.errors import CoverageError, DataError
 from coverage.planning.objective import BoolArray, Demand, Weights, as_number, demand
 
@@ -40,13 +40,21 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class SweepModel:
-    """A run reduced to what evaluating removals needs (picklable, a few MB)."""
+    """A run reduced to what evaluating removals needs (picklable).
+
+    The network keeps only its node ids and reverse CSR (what a removal searches); the
+    travel times carry their units' areas, so a worker starts with no set-up. About 80 MB at
+    a million road nodes.
+    """
 
     times: TravelTimes
     demand: Demand
     counts: BoolArray
     within: IntArray
     min_officers: IntArray
+    hit: BoolArray
+    objective: float
+    missing: IntArray
 
 
 @dataclass(frozen=True)
@@ -76,31 +84,57 @@ def sweep_model(cov: Coverage, *, weights: Weights | None = None) -> SweepModel:
     """Return the model of ``cov`` for sweeps; the network keeps only its reverse CSR."""
     tt = cov.times
     net = tt.network
-    slim = replace(net, highway=np.empty(0, dtype=np.str_), name=np.empty(0, dtype=np.str_),
-                   geom_offsets=np.zeros(1, dtype=np.int64), geom_xy=np.empty((0, 2)))
+    none_i, none_f = np.empty(0, dtype=np.int64), np.empty(0)
+    slim = replace(net, lon=none_f, lat=none_f, edge_u=none_i, edge_v=none_i,
+                   length_m=none_f, travel_time_s=none_f, highway=np.empty(0, dtype=np.str_),
+                   name=np.empty(0, dtype=np.str_), geom_offsets=np.zeros(1, dtype=np.int64),
+                   geom_xy=np.empty((0, 2)))
     # removals search the reverse CSR only: seed the copy's cache with it (pickled along)
     slim.__dict__["csr_reverse"] = net.csr_reverse
+    times = replace(tt, network=slim)
+    for name in ("areas", "units_by_node", "unit_index"):  # computed once, pickled along
+        times.__dict__[name] = getattr(tt, name)
     counts = within_target(cov.zones, cov.reach_s, tt.unit_nodes, tt.delay_s)
-    return SweepModel(times=replace(tt, network=slim), demand=demand(cov.zones, weights=weights),
-                      counts=counts, within=counts.sum(axis=1).astype(np.int64),
-                      min_officers=np.asarray(cov.zones.min_officers, dtype=np.int64))
+    d = demand(cov.zones, weights=weights)
+    hit = covered(d, tt.seconds)
+    return SweepModel(times=times, demand=d, counts=counts,
+                      within=counts.sum(axis=1).astype(np.int64),
+                      min_officers=np.asarray(cov.zones.min_officers, dtype=np.int64),
+                      hit=hit, objective=float(d.weight[hit].sum()),
+                      missing=np.bincount(d.zone[~hit], minlength=len(cov.zones.zone_id)))
 
 
 def evaluate(model: SweepModel, removed: Sequence[str]) -> Outcome:
-    """Return the outcome of removing ``removed`` (unknown ids are ignored)."""
+    """Return the outcome of removing ``removed`` (unknown ids are ignored).
+
+    Only the demand items in the removed officers' areas can change; they are searched
+    again (:func:`~coverage.engine.traveltime.removal`) only when one of them is covered.
+    """
     d = model.demand
     tt = model.times
     ids = tuple(removed)
-    after = without_units(tt, ids)
-    hit = after.seconds[d.node] / 60.0 <= d.target_min
-    before = tt.seconds[d.node] / 60.0 <= d.target_min
-    drop = np.isin(np.asarray(tt.unit_ids, dtype=object), np.asarray(ids, dtype=object))
-    within = model.within - model.counts[:, drop].sum(axis=1)
-    missing = np.bincount(d.zone[~hit], minlength=len(model.within))
+    index = tt.unit_index
+    gone = np.unique(np.asarray([i for uid in dict.fromkeys(ids) for i in index.get(uid, ())],
+                                dtype=np.int64))
+    lost = np.empty(0, dtype=np.int64)
+    if gone.size:
+        order, ptr = tt.areas
+        area = np.concatenate([order[ptr[u] : ptr[u + 1]] for u in gone.tolist()])
+        items, _ = d.items_at(area)
+        if model.hit[items].any():
+            change = removal(tt, ids)
+            lost = lost_items(d, model.hit, change.nodes, change.seconds)
+    hit = model.hit
+    missing = model.missing
+    if lost.size:
+        hit = hit.copy()
+        hit[lost] = False
+        missing = missing + np.bincount(d.zone[lost], minlength=missing.size)
+    within = model.within - model.counts[:, gone].sum(axis=1)
     short = np.maximum(model.min_officers - within, 0)
-    value = float(d.weight[hit].sum())
+    value = float(d.weight[hit].sum()) if lost.size else model.objective
     return Outcome(
-        removed=ids, objective=value, objective_lost=float(d.weight[before].sum()) - value,
+        removed=ids, objective=value, objective_lost=model.objective - value,
         covered_share=float(hit.mean()) if hit.size else 0.0,
         zones_with_gap=int(((missing > 0) | (within < model.min_officers)).sum()),
         officers_short=int(short.sum()),
@@ -237,17 +271,19 @@ def sweep(
     workers: int | None = None,
     dask: str | None = None,
     progress: bool = False,
+    singles: bool = True,
 ) -> Sweep:
     """Remove each available officer alone, then ``runs`` random sets of ``size`` officers.
 
-    Everything runs through one executor (see :func:`run_sweep`).
+    The single removals run in this process, each over its own officer's area (together
+    about one pass over the network; ``singles=False`` skips them); the random sets run
+    through one executor (see :func:`run_sweep`).
     """
     model = sweep_model(cov, weights=weights)
-    singles = [(o,) for o in model.times.unit_ids]
     draws = random_suspensions(model, runs, size, seed=seed)
-    results = run_sweep(model, [(), *singles, *draws], workers=workers, dask=dask,
-                        progress=progress)
-    base, crit, rand = results[0], results[1:len(singles) + 1], results[len(singles) + 1:]
+    base = evaluate(model, ())
+    crit = [evaluate(model, (o,)) for o in model.times.unit_ids] if singles else []
+    rand = run_sweep(model, draws, workers=workers, dask=dask, progress=progress)
     table = pd.DataFrame([{"officer_id": o.removed[0], **_figures(o)} for o in crit])
     if len(table):
         table = table.sort_values(["objective_lost", "officers_short", "officer_id"],

@@ -6,10 +6,13 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coverage.cli.main import main
 from coverage.engine.analysis import analyse
+from coverage.engine.metrics import demand, within_target
+from coverage.engine.traveltime import without_units
 from coverage.errors import DataError
 from coverage.planning.criticality import criticality
 from coverage.planning.sweep import evaluate, random_suspensions, run_sweep, sweep, sweep_model
@@ -86,3 +89,44 @@ def test_cli_json(tiny_inputs, capsys) -> None:
     assert set(out["random"]["objective"]) == {"min", "p5", "p25", "p50", "p75", "p95", "max",
                                                "mean"}
     assert len(out["outcomes"]) == 4
+
+
+def whole_network_outcome(cov, removed: list[str]) -> tuple:
+    """The old evaluation: a removal over the whole network, every demand item re-read."""
+    d = demand(cov.zones)
+    tt = cov.times
+    after = without_units(tt, removed)
+    hit = after.seconds[d.node] / 60.0 <= d.target_min
+    before = tt.seconds[d.node] / 60.0 <= d.target_min
+    counts = within_target(cov.zones, cov.reach_s, tt.unit_nodes, tt.delay_s)
+    drop = np.isin(np.asarray(tt.unit_ids, dtype=object), np.asarray(removed, dtype=object))
+    within = counts.sum(axis=1) - counts[:, drop].sum(axis=1)
+    need = np.asarray(cov.zones.min_officers, dtype=np.int64)
+    missing = np.bincount(d.zone[~hit], minlength=len(within))
+    value = float(d.weight[hit].sum())
+    return (value, float(d.weight[before].sum()) - value,
+            float(hit.mean()) if hit.size else 0.0,
+            int(((missing > 0) | (within < need)).sum()), int(np.maximum(need - within, 0).sum()))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_area_evaluation_equals_whole_network_evaluation(tmp_path: Path, seed: int) -> None:
+    case = random_case(seed, tmp_path, n_units=8)
+    cov = analyse(case.ds)
+    model = sweep_model(cov)
+    assert model.times.network.lon.size == 0  # the slim model carries no geometry
+    rng = random.Random(seed)
+    for k in range(10):
+        removed = rng.sample(sorted(case.units), k % 9)
+        out = evaluate(model, removed)
+        assert (out.objective, out.objective_lost, out.covered_share, out.zones_with_gap,
+                out.officers_short) == whole_network_outcome(cov, removed)
+
+
+def test_random_sets_only(case) -> None:
+    cov = analyse(case.ds)
+    both = sweep(cov, runs=4, size=2, seed=3, workers=0)
+    only = sweep(cov, runs=4, size=2, seed=3, workers=0, singles=False)
+    assert only.criticality.empty
+    assert only.random.equals(both.random)
+    assert only.baseline == both.baseline
