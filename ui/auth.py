@@ -25,6 +25,7 @@ PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
     "what_if": ("Planning", "pages/what_if.py", "What-if", ":material/person_remove:"),
     "briefing": ("Briefing", "pages/briefing.py", "Briefing exports",
                  ":material/picture_as_pdf:"),
+    "readiness": ("Planning", "pages/readiness.py", "Readiness", ":material/health_metrics:"),
     "data": ("Data", "pages/data.py", "Data upload", ":material/upload_file:"),
     "users": ("Admin", "pages/users.py", "Users", ":material/group:"),
     "audit": ("Admin", "pages/audit_log.py", "Audit log", ":material/policy:"),
@@ -65,7 +66,7 @@ def sign_in() -> Session:
         default = settings.demo_role()
         role = st.sidebar.selectbox(
             "Demo role", accounts.ROLES, key="demo_role",
-            index=accounts.ROLES.index(default) if default in accounts.ROLES else 2,
+            index=accounts.ROLES.index(default if default in accounts.ROLES else "admin"),
             help="Demo session, no login: try what each role may open.")
         st.session_state[USER_KEY] = Session(f"demo-{role}", role, "demo")
         return st.session_state[USER_KEY]

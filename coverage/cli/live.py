@@ -109,7 +109,8 @@ def add_parsers(sub: Any) -> None:
         if name in ("add", "remove", "set-role", "passwd"):
             p.add_argument("username")
         if name in ("add", "set-role"):
-            p.add_argument("--role", required=True, choices=("viewer", "planner", "admin"))
+            p.add_argument("--role", required=True,
+                           choices=("viewer", "planner", "command", "admin"))
         if name == "add":
             p.add_argument("--sso", action="store_true", help="no local password: the user "
                            "signs in through the organisation's OpenID Connect provider")

@@ -28,6 +28,13 @@ DEMO_FILES: Final = MappingProxyType({
 #: The demo's list of the 42 suspended officers (one scenario of the incident).
 DEMO_SUSPENSION: Final[Path] = DEMO_DIR / "suspended_42.csv"
 
+#: The demo's SYNTHETIC personnel events and station resources (geodata/make_personnel.py):
+#: readiness inputs, not part of a coverage dataset.
+DEMO_PERSONNEL: Final = MappingProxyType({
+    "events": DEMO_DIR / "events.csv",
+    "resources": DEMO_DIR / "resources.csv",
+})
+
 
 def has_demo() -> bool:
     """True when this installation carries the demo district (a source checkout)."""

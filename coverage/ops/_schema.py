@@ -179,6 +179,24 @@ def _postgis(run: Executor, dialect: Dialect) -> str:
     return "PostGIS geometry and GiST index on latest_positions"
 
 
+def _command_role(run: Executor, dialect: Dialect) -> str:
+    """Allow the ``command`` role (personnel records, issue 13) in ``users.role``."""
+    roles = "'viewer', 'planner', 'command', 'admin'"
+    if dialect == "postgresql":
+        run("ALTER TABLE users DROP CONSTRAINT IF EXISTS users_role_check")
+        run(f"ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ({roles}))")
+        return "users.role CHECK constraint replaced"
+    # SQLite cannot alter a CHECK constraint: rebuild the table with the same columns
+    run("CREATE TABLE users_new (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, "
+        f"role TEXT NOT NULL CHECK (role IN ({roles})), demo INTEGER NOT NULL DEFAULT 0, "
+        "created_us BIGINT NOT NULL, updated_us BIGINT NOT NULL)")
+    run("INSERT INTO users_new (username, password_hash, role, demo, created_us, updated_us) "
+        "SELECT username, password_hash, role, demo, created_us, updated_us FROM users")
+    run("DROP TABLE users")
+    run("ALTER TABLE users_new RENAME TO users")
+    return "users table rebuilt with the command role"
+
+
 @dataclass(frozen=True)
 class Migration:
     """One schema step: ``apply`` runs its statements and returns a note for the log."""
@@ -192,6 +210,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", _core),
     Migration(2, "append-only audit log", _append_only_audit),
     Migration(3, "optional PostGIS geometry", _postgis),
+    Migration(4, "command role", _command_role),
 )
 
 #: The schema version this code writes; a store newer than this is refused.

@@ -1,7 +1,8 @@
 """Accounts: local users with Argon2id password hashes, roles, pages per role, login lockout.
 
 Roles, each including the one before: ``viewer`` (live map), ``planner`` (+ coverage,
-what-if, briefings), ``admin`` (+ data, users, audit). There is no default password: only
+what-if, briefings, readiness as station aggregates), ``command`` (+ personnel records:
+officer-level events), ``admin`` (+ data, users, audit). There is no default password: only
 with ``SECCOV_DEMO=1`` can :func:`ensure_demo_accounts` create the ``demo-*`` accounts, and
 those cannot log in when demo mode is off. Every change and every login is audited.
 """
@@ -26,17 +27,22 @@ from coverage.ops.store import Store, from_us, now_us, to_us
 
 logger = logging.getLogger(__name__)
 
-ROLES: tuple[str, ...] = ("viewer", "planner", "admin")
-PAGES: tuple[str, ...] = ("live_map", "coverage", "what_if", "briefing", "data", "users",
-                          "audit")
-_ROLE_PAGES = {"viewer": PAGES[:1], "planner": PAGES[:4], "admin": PAGES}
+ROLES: tuple[str, ...] = ("viewer", "planner", "command", "admin")
+PAGES: tuple[str, ...] = ("live_map", "coverage", "what_if", "briefing", "readiness", "data",
+                          "users", "audit")
+_ROLE_PAGES = {"viewer": PAGES[:1], "planner": PAGES[:5], "command": PAGES[:5],
+               "admin": PAGES}
+#: Roles allowed to see personnel records (officer-level events and readiness); every view
+#: is audited. Other roles see station aggregates only.
+PERSONNEL_ROLES: frozenset[str] = frozenset({"command", "admin"})
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 _MAX_PASSWORD = 1024
 _NO_PASSWORD = "!sso"  # not a hash: nothing verifies against it
 
 #: The demo accounts (user name = password), created only with SECCOV_DEMO=1.
 DEMO_ACCOUNTS: tuple[tuple[str, str], ...] = (
-    ("demo-viewer", "viewer"), ("demo-planner", "planner"), ("demo-admin", "admin"))
+    ("demo-viewer", "viewer"), ("demo-planner", "planner"), ("demo-command", "command"),
+    ("demo-admin", "admin"))
 
 
 class AccountError(CoverageError, ValueError):
@@ -85,6 +91,12 @@ def pages_for(role: str) -> tuple[str, ...]:
 def can_open(role: str, page: str) -> bool:
     """True when ``role`` may open ``page`` (a key of :data:`PAGES`)."""
     return page in pages_for(role)
+
+
+def can_see_personnel(role: str) -> bool:
+    """True when ``role`` may see personnel records (officer-level events): command, admin."""
+    _check_role(role)
+    return role in PERSONNEL_ROLES
 
 
 def _check_role(role: str) -> None:

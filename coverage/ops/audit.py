@@ -28,7 +28,7 @@ ACTIONS: tuple[str, ...] = (
     "login", "login_failed", "login_locked", "logout",
     "scenario_run", "scenario_saved", "export", "upload", "dataset_registered",
     "user_added", "user_removed", "role_changed", "password_changed",
-    "feed_token_failed",
+    "feed_token_failed", "personnel_viewed",
 )
 
 

@@ -111,14 +111,18 @@ def covered_probability(reach: sp.csr_array, unit_p: npt.ArrayLike) -> FloatArra
 
 
 def expected_coverage(cov: Coverage, unit_p: npt.ArrayLike, *,
-                      weights: Weights | None = None) -> ExpectedCoverage:
+                      weights: Weights | None = None,
+                      reach: sp.csr_array | None = None) -> ExpectedCoverage:
     """Return the plain and expected coverage of ``cov`` when unit ``u`` refuses with
     probability ``unit_p[u]`` (``Coverage.units`` order), independently.
 
-    ``weights`` overrides the zone demand weights (as for the backfill objective).
+    ``weights`` overrides the zone demand weights (as for the backfill objective);
+    ``reach`` is :func:`reach_matrix` of ``cov`` when already computed (it does not depend
+    on the probabilities or the weights).
     """
     dem = demand(cov.zones, weights=weights)
-    reach = reach_matrix(cov, dem)
+    if reach is None:
+        reach = reach_matrix(cov, dem)
     item_p = covered_probability(reach, unit_p)
     nodes = np.bincount(dem.zone, minlength=len(cov.zones.zone_id))
     per_zone = np.bincount(dem.zone, weights=item_p, minlength=len(nodes))

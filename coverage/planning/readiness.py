@@ -330,6 +330,22 @@ def weekly_trends(
     return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
 
 
+def station_events(officers: gpd.GeoDataFrame, events: pd.DataFrame, station_id: str, *,
+                   as_of: date, days: int = settings.EVENTS_WINDOW_DAYS) -> pd.DataFrame:
+    """Return the officer-level events of one station's officers in the ``days`` up to
+    ``as_of``, newest first: PERSONNEL RECORDS, for roles allowed to see them only.
+
+    Columns ``officer_id``, ``name``, ``rank``, ``date``, ``kind``, ``days``, ``note`` (the
+    note is untrusted text: show it as plain text, never as markup).
+    """
+    mine = officers.loc[officers["station_id"].astype(str) == str(station_id),
+                        ["officer_id", "name", "rank"]]
+    ev = _window(events, as_of, days).merge(pd.DataFrame(mine), on="officer_id", how="inner")
+    ev = ev.sort_values(["date", "officer_id"], ascending=[False, True], kind="stable")
+    return ev[["officer_id", "name", "rank", "date", "kind", "days", "note"]].reset_index(
+        drop=True)
+
+
 def check_refusal_p(refusal_p: Mapping[str, float]) -> dict[str, float]:
     """Return ``refusal_p`` as a dict over every level; raise DataError when one is missing
     or not a probability."""

@@ -43,7 +43,8 @@ def test_data_page_shows_the_active_dataset(admin_app) -> None:
 
 def test_users_page_adds_a_user_and_the_audit_log_shows_it(admin_app) -> None:
     at = _page(admin_app, "users.py")
-    assert set(at.dataframe[0].value["user"]) == {"demo-viewer", "demo-planner", "demo-admin"}
+    assert set(at.dataframe[0].value["user"]) == {"demo-viewer", "demo-planner", "demo-command",
+                                                  "demo-admin"}
     at.text_input(key="ua_name").input("night-ops")
     at.text_input(key="ua_pw1").input("a long password 1")
     at.text_input(key="ua_pw2").input("a long password 2")

@@ -50,13 +50,26 @@ def lite(tmp_path: Path) -> Iterator[Store]:
 
 def test_pages_per_role() -> None:
     assert accounts.pages_for("viewer") == ("live_map",)
-    assert accounts.pages_for("planner") == ("live_map", "coverage", "what_if", "briefing")
+    assert accounts.pages_for("planner") == ("live_map", "coverage", "what_if", "briefing",
+                                             "readiness")
+    assert accounts.pages_for("command") == accounts.pages_for("planner")
     assert accounts.pages_for("admin") == ("live_map", "coverage", "what_if", "briefing",
-                                           "data", "users", "audit")
+                                           "readiness", "data", "users", "audit")
     assert accounts.can_open("planner", "what_if")
     assert not accounts.can_open("planner", "users")
-    with pytest.raises(AccountError, match="role 'root' is not one of viewer, planner, admin"):
+    with pytest.raises(AccountError,
+                       match="role 'root' is not one of viewer, planner, command, admin"):
         accounts.pages_for("root")
+
+
+def test_personnel_records_only_for_command_and_admin(lite: Store) -> None:
+    assert [r for r in accounts.ROLES if accounts.can_see_personnel(r)] == ["command", "admin"]
+    with pytest.raises(AccountError, match="role 'root'"):
+        accounts.can_see_personnel("root")
+    # the store accepts the command role (schema migration 4)
+    u = accounts.add_user(lite, "chief", PW, "command", actor="admin")
+    assert accounts.role_of(lite, "chief") == "command"
+    assert accounts.set_role(lite, u.username, "planner", actor="admin").role == "planner"
 
 
 def test_user_lifecycle(store: Store) -> None:
@@ -178,7 +191,7 @@ def test_demo_accounts_only_in_demo_mode(lite: Store, monkeypatch) -> None:
     made = accounts.ensure_demo_accounts(lite)
     assert [(u.username, u.role, u.demo) for u in made] == [
         ("demo-viewer", "viewer", True), ("demo-planner", "planner", True),
-        ("demo-admin", "admin", True)]
+        ("demo-command", "command", True), ("demo-admin", "admin", True)]
     assert accounts.ensure_demo_accounts(lite) == []
     assert accounts.authenticate(lite, "demo-admin", "demo-admin").ok
     monkeypatch.setenv("SECCOV_DEMO", "0")
@@ -201,7 +214,7 @@ def test_cli_users(tmp_path: Path, capsys, monkeypatch) -> None:
     assert main(["users", "list", "--db", db, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["username"], r["role"]) for r in rows] == [("hana", "admin"), ("ivan", "planner")]
-    assert rows[1]["pages"] == ["live_map", "coverage", "what_if", "briefing"]
+    assert rows[1]["pages"] == ["live_map", "coverage", "what_if", "briefing", "readiness"]
     assert main(["users", "remove", "ivan", "--db", db]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["users", "add", "jo", "--role", "viewer", "--db", db]) == 2
