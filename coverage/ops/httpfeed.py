@@ -387,10 +387,14 @@ def serve_feed(store: Store, *, host: str = "127.0.0.1", port: int = settings.FE
                             proxy_headers=False, lifespan="off", timeout_keep_alive=30,
                             limit_concurrency=4096, log_level="warning")
     server = uvicorn.Server(config)
-    # uvicorn re-raises the signal that stopped it once it is done; handlers that ignore it
-    # let this function return and report.
-    quiet = {sig: signal.signal(sig, lambda *_: None)
-             for sig in (signal.SIGINT, signal.SIGTERM)
+    # A signal before uvicorn installs its own handlers stops it too; and uvicorn re-raises
+    # the signal that stopped it once it is done, which these handlers absorb so that this
+    # function returns and reports.
+
+    def stop(*_: object) -> None:
+        server.should_exit = True
+
+    quiet = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)
              if threading.current_thread() is threading.main_thread()}
     try:
         if ready is not None:
