@@ -27,5 +27,5 @@ frame = audit.entries_frame(entries)
 st.caption(f"{len(frame)} entries, newest first. The log is append-only: the store refuses "
            "to change or delete an entry.")
 st.dataframe(frame, hide_index=True, width="stretch", key="al_table")
-st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"),
+st.download_button("Download CSV", audit.safe_csv(frame),
                    file_name="audit-log.csv", mime="text/csv", icon=":material/download:")

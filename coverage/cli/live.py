@@ -58,7 +58,11 @@ def add_parsers(sub: Any) -> None:
     """Add ``ingest``, ``positions``, ``simulate-feed``, ``users`` and ``audit``."""
     ing = sub.add_parser("ingest", help="store live positions from a file or stdin")
     _db(ing)
-    ing.add_argument("--from", dest="source", required=True, help="file, or - for stdin")
+    ing.add_argument("--from", dest="source", required=True,
+                     help="file, or - for stdin. A file can be re-read after a crash (what "
+                     "was stored counts as duplicates); stdin cannot: it is at-most-once, a "
+                     "kill loses the batch in flight (at most "
+                     f"{settings.INGEST_STDIN_BATCH} records or {settings.INGEST_FLUSH_S:g} s)")
     ing.add_argument("--input-format", choices=INPUT_FORMATS,
                      help="input format (default: from the suffix; stdin: csv)")
     ing.add_argument("--format", choices=("table", "json", *INPUT_FORMATS), default="table",
@@ -69,7 +73,9 @@ def add_parsers(sub: Any) -> None:
     ing.add_argument("--idle-s", type=float, help="stop after this long without new input")
     ing.add_argument("--officers", type=Path, help="register this roster first; then unknown "
                      "officer ids are rejected")
-    ing.add_argument("--batch-size", type=whole(1), default=settings.INGEST_BATCH)
+    ing.add_argument("--batch-size", type=whole(1), default=None,
+                     help=f"records per commit (default {settings.INGEST_BATCH:,}; stdin "
+                     f"{settings.INGEST_STDIN_BATCH})")
     _json_alias(ing)
 
     pos = sub.add_parser("positions", help="latest position per officer, or the rejects")
@@ -120,6 +126,13 @@ def add_parsers(sub: Any) -> None:
             p.add_argument("--password", help="the password itself (visible in shell history; "
                            "prefer --password-stdin or the prompt)")
         _fmt(p)
+
+    sto = sub.add_parser("store", help="look after the store: check it for damage")
+    sto_act = sto.add_subparsers(dest="store_command", required=True)
+    chk = sto_act.add_parser("check", help="check the store file for damage (SQLite "
+                             "integrity_check) and say what to do; exit 2 if damaged")
+    _db(chk)
+    _fmt(chk)
 
     aud = sub.add_parser("audit", help="query the audit log")
     _db(aud)
@@ -205,9 +218,10 @@ def _cmd_ingest(args: argparse.Namespace, _stages: Any) -> int:
             ds = register_officers(store, args.officers, registered_by=_actor_or_none())
             print(f"{args.officers.name}: {ds.officers:,} officer ids registered",
                   file=sys.stderr)
+        batch = {} if args.batch_size is None else {"batch_size": args.batch_size}
         result = ingest_file(store, args.source, fmt=args.input_format, follow=args.follow,
                              max_seconds=args.max_seconds, idle_s=args.idle_s, stop=stop,
-                             batch_size=args.batch_size)
+                             **batch)
     if out == "json":
         print(json.dumps({"input": result.input_name, "ingest_id": result.ingest_id,
                           "read": result.read, "accepted": result.accepted,
@@ -380,10 +394,34 @@ def _cmd_audit(args: argparse.Namespace, _stages: Any) -> int:
     return 0
 
 
+def _cmd_store(args: argparse.Namespace, _stages: Any) -> int:
+    from coverage.ops.store import check_integrity, open_store
+
+    if not args.db:
+        msg = "--db: give the store URL (sqlite:///path.db or postgresql://...) or set SECCOV_DB"
+        raise CoverageError(msg)
+    with open_store(args.db, migrate=False, check=False) as store:
+        report = check_integrity(store, full=True)
+    if args.format == "json":
+        print(json.dumps({"store": report.url, "backend": report.backend,
+                          "check": report.check, "ok": report.ok,
+                          "problems": list(report.problems), "advice": report.advice}))
+    else:
+        print(f"{report.url}: {report.backend} {report.check}: "
+              + ("ok" if report.ok else f"{len(report.problems)} problem(s)"))
+        for problem in report.problems:
+            print(f"  {problem}")
+    if not report.ok:
+        print(f"error: {report.url} is damaged; {report.advice}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "ingest": _cmd_ingest,
     "positions": _cmd_positions,
     "simulate-feed": _cmd_simulate,
     "users": _cmd_users,
     "audit": _cmd_audit,
+    "store": _cmd_store,
 }

@@ -429,7 +429,7 @@ def _timestamps(src: _Source, df: pd.DataFrame, col: str) -> pd.Series:
         if problem:
             src.add(i, problem)
         out.append(when)
-    return pd.Series(pd.to_datetime(out, utc=True), index=raw.index).astype(
+    return pd.to_datetime(pd.Series(out, index=raw.index, dtype=object), utc=True).astype(
         "datetime64[ns, UTC]")
 
 

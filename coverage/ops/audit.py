@@ -9,6 +9,8 @@ SQLite and PostgreSQL). Details are stored as JSON text.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 from collections.abc import Mapping
@@ -118,6 +120,33 @@ def query(store: Store, *, user: str | None = None, action: str | None = None,
         params.append(int(limit))
     return [AuditEntry(int(r[0]), from_us(r[1]), r[2], r[3], r[4])
             for r in store.query(sql, params)]
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Return text that a spreadsheet would run as a formula with a ``'`` in front.
+
+    Numbers and other values pass unchanged; ``'=HYPERLINK(...)`` shows as text.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """Return ``frame`` as UTF-8 CSV (RFC 4180: CRLF, line breaks inside quotes) with every
+    text cell and column name passed through :func:`safe_cell`: for downloads of
+    user-supplied text. Missing values are empty cells."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([safe_cell(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow(["" if v is None or v is pd.NaT or (isinstance(v, float) and v != v)
+                         else safe_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8")
 
 
 def entries_frame(entries: list[AuditEntry]) -> pd.DataFrame:

