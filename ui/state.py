@@ -7,6 +7,7 @@ named functions (:func:`set_last_what_if`, :func:`last_what_if`).
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from coverage.ops import accounts, workspace
 from coverage.ops.positions import LIVE_COLUMNS, LiveCoverage, latest_positions, live_coverage
 from coverage.ops.simulate import Background, run_in_background
 from coverage.ops.store import Store, open_store
+from coverage.planning.desk import Desk, desk_body, desk_coverage, desk_from_body
+from coverage.planning.scenario import Scenario
 from ui.feedback import checked, md, say
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,3 +227,43 @@ def last_what_if() -> WhatIf | None:
     """The what-if last shown in this browser session, or None."""
     value = st.session_state.get(_LAST_WHAT_IF_KEY)
     return value if isinstance(value, WhatIf) else None
+
+
+# --- the planning desk's current scenario (plan, scenario builder, criticality) ------------
+
+_CURRENT_SCENARIO_KEY = "seccov_current_scenario"
+
+
+def set_current_scenario(desk: Desk | None) -> None:
+    """Make ``desk`` the current scenario of this browser session (None: forget it)."""
+    if desk is None:
+        st.session_state.pop(_CURRENT_SCENARIO_KEY, None)
+    else:
+        st.session_state[_CURRENT_SCENARIO_KEY] = desk
+
+
+def current_scenario() -> Desk | None:
+    """The scenario applied last in this session (a plan, the scenario builder), or None."""
+    value = st.session_state.get(_CURRENT_SCENARIO_KEY)
+    return value if isinstance(value, Desk) else None
+
+
+def what_if_desk() -> Desk | None:
+    """The last what-if as a desk (its suspensions in ``remove``), or None."""
+    last = last_what_if()
+    if last is None:
+        return None
+    return Desk(Scenario(name="what-if", remove=last.suspended),
+                threshold_min=last.threshold_min, label="the last what-if")
+
+
+@st.cache_resource(show_spinner="Running the scenario...", max_entries=16)
+def _desk_runs(key: tuple[tuple[str, str], ...], body: str) -> tuple[Coverage, Coverage]:
+    return desk_coverage(_dataset(key), desk_from_body(body))
+
+
+def desk_runs(desk: Desk) -> tuple[Coverage, Coverage]:
+    """(before, after) of ``desk`` on the active dataset, cached (errors shown)."""
+    dataset()
+    body = json.dumps(desk_body(desk), sort_keys=True)
+    return checked(_desk_runs, _key(current_files()), body)

@@ -88,6 +88,8 @@ class ReservePlacement:
     travel_min: float | None
     gain: float
     officers_short_reduced: int
+    from_lon: float
+    from_lat: float
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class OfficerMove:
     travel_min: float
     gain: float
     officers_short_reduced: int
+    from_lon: float
+    from_lat: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -493,7 +497,8 @@ def _orders(
             moved.append(OfficerMove(
                 rank=rank, officer_id=oid, from_station=station.get(oid, ""),
                 travel_min=float(to_site[col[node]][tt.unit_nodes[u]]) / 60.0, gain=gain,
-                officers_short_reduced=reduced, **where))
+                officers_short_reduced=reduced, from_lon=float(net.lon[tt.unit_nodes[u]]),
+                from_lat=float(net.lat[tt.unit_nodes[u]]), **where))
             continue
         secs = np.where(free, to_site[col[node]][placed_pool.node], np.inf)
         r = int(np.flatnonzero(free)[0]) if not np.isfinite(secs).any() else int(np.argmin(secs))
@@ -503,7 +508,8 @@ def _orders(
             rank=rank, officer_id=str(pool["officer_id"].iloc[r]),
             from_station=str(pool["station_id"].iloc[r]),
             travel_min=travel / 60.0 if np.isfinite(travel) else None, gain=gain,
-            officers_short_reduced=reduced, **where))
+            officers_short_reduced=reduced, from_lon=float(net.lon[placed_pool.node[r]]),
+            from_lat=float(net.lat[placed_pool.node[r]]), **where))
     return placed, moved
 
 

@@ -45,6 +45,8 @@ class OrderLine:
     name: str
     rank: str
     from_station: str
+    from_lat: float
+    from_lon: float
     to_site: str
     node_id: int
     lat: float
@@ -119,7 +121,8 @@ def deployment_order(bf: Backfill, *, issued: datetime | None = None,
         lines.append(OrderLine(
             number=number, kind="move" if isinstance(o, OfficerMove) else "reserve",
             officer_id=o.officer_id, name=str(row.get("name", "")),
-            rank=str(row.get("rank", "")), from_station=o.from_station, to_site=o.site,
+            rank=str(row.get("rank", "")), from_station=o.from_station, from_lat=o.from_lat,
+            from_lon=o.from_lon, to_site=o.site,
             node_id=o.node_id, lat=o.lat, lon=o.lon, travel_min=o.travel_min, gain=o.gain,
             restores=zones))
     return DeploymentOrder(
