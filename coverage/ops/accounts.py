@@ -28,9 +28,9 @@ from coverage.ops.store import Store, from_us, now_us, to_us
 logger = logging.getLogger(__name__)
 
 ROLES: tuple[str, ...] = ("viewer", "planner", "command", "admin")
-PAGES: tuple[str, ...] = ("live_map", "coverage", "what_if", "briefing", "readiness", "data",
-                          "users", "audit")
-_ROLE_PAGES = {"viewer": PAGES[:1], "planner": PAGES[:5], "command": PAGES[:5],
+PAGES: tuple[str, ...] = ("live_map", "coverage", "what_if", "briefing", "readiness", "plan",
+                          "scenario_builder", "criticality", "data", "users", "audit")
+_ROLE_PAGES = {"viewer": PAGES[:1], "planner": PAGES[:8], "command": PAGES[:8],
                "admin": PAGES}
 #: Roles allowed to see personnel records (officer-level events and readiness); every view
 #: is audited. Other roles see station aggregates only.

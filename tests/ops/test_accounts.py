@@ -51,10 +51,12 @@ def lite(tmp_path: Path) -> Iterator[Store]:
 def test_pages_per_role() -> None:
     assert accounts.pages_for("viewer") == ("live_map",)
     assert accounts.pages_for("planner") == ("live_map", "coverage", "what_if", "briefing",
-                                             "readiness")
+                                             "readiness", "plan", "scenario_builder",
+                                             "criticality")
     assert accounts.pages_for("command") == accounts.pages_for("planner")
     assert accounts.pages_for("admin") == ("live_map", "coverage", "what_if", "briefing",
-                                           "readiness", "data", "users", "audit")
+                                           "readiness", "plan", "scenario_builder",
+                                           "criticality", "data", "users", "audit")
     assert accounts.can_open("planner", "what_if")
     assert not accounts.can_open("planner", "users")
     with pytest.raises(AccountError,
@@ -214,7 +216,8 @@ def test_cli_users(tmp_path: Path, capsys, monkeypatch) -> None:
     assert main(["users", "list", "--db", db, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["username"], r["role"]) for r in rows] == [("hana", "admin"), ("ivan", "planner")]
-    assert rows[1]["pages"] == ["live_map", "coverage", "what_if", "briefing", "readiness"]
+    assert rows[1]["pages"] == ["live_map", "coverage", "what_if", "briefing", "readiness",
+                                "plan", "scenario_builder", "criticality"]
     assert main(["users", "remove", "ivan", "--db", db]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["users", "add", "jo", "--role", "viewer", "--db", db]) == 2
