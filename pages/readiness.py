@@ -43,7 +43,8 @@ m2.metric("Warning stations", counts["warning"])
 m3.metric("OK stations", counts["ok"])
 m4.metric("Objective", f"{ex.objective:,.0f}", help="Weighted zone nodes covered in time.")
 m5.metric("Expected objective", f"{ex.expected_objective:,.1f}",
-          delta=f"{ex.expected_objective - ex.objective:,.1f}",
+          delta=(f"{ex.expected_objective - ex.objective:,.1f}"
+                 if ex.expected_objective < ex.objective - 0.05 else None),
           help="The same, when each unit may refuse with its station's probability.")
 
 st.subheader("Stations, worst first")
