@@ -9,6 +9,8 @@ committed, and while one group commits the next one gathers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -31,7 +33,8 @@ ROSTER_REFRESH_S = 30.0
 @dataclass(frozen=True)
 class _Write:
     record: Position | Reject
-    done: Future[None]
+    done: Future[None] | asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,20 @@ class _Call:
 
 
 _STOP = object()
+
+
+def _settle(done: Future[None] | asyncio.Future[None], error: Exception | None) -> None:
+    if done.done():  # an asyncio future whose request gave up waiting
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
+def _settle_all(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for done in futures:
+        _settle(done, error)
 
 
 class GroupWriter:
@@ -63,6 +80,17 @@ class GroupWriter:
         """Queue one record; the future completes once it is committed (or fails)."""
         done: Future[None] = Future()
         self._queue.put(_Write(record, done))
+        return done
+
+    def submit_async(self, record: Position | Reject) -> asyncio.Future[None]:
+        """As :meth:`submit`, for a coroutine: an asyncio future of the running loop.
+
+        The writer resolves all the futures of one loop in a group with a single wake-up
+        of that loop, not one per request.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._queue.put(_Write(record, done, loop))
         return done
 
     def call(self, fn: Callable[[Store], Any]) -> Future[Any]:
@@ -105,16 +133,22 @@ class GroupWriter:
             return
         positions = [w.record for w in writes if isinstance(w.record, Position)]
         rejects = [w.record for w in writes if isinstance(w.record, Reject)]
+        error: Exception | None = None
         try:
             self.store.write_batch(self.ingest_id, positions, rejects)
         except Exception as exc:  # every waiting request must hear of it, not hang
             logger.error("%s: a group of %d could not be committed: %s", self.input_name,
                          len(writes), exc)
-            for w in writes:
-                w.done.set_exception(exc)
-            return
+            error = exc
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         for w in writes:
-            w.done.set_result(None)
+            if w.loop is not None and isinstance(w.done, asyncio.Future):
+                by_loop.setdefault(w.loop, []).append(w.done)
+            elif isinstance(w.done, Future):
+                _settle(w.done, error)
+        for loop, futures in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle_all, futures, error)
 
     def _call(self, item: _Call) -> None:
         try:

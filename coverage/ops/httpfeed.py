@@ -181,11 +181,10 @@ class FeedApp:
         self._line += 1
         line = self._line
         body, too_big = await self._body(request)
-        raw = _raw_text(request, body)
         if too_big:
             reason = (f"body is larger than {self.limits.max_body_bytes:,} bytes; send one "
                       "position per request")
-            return await self._store_reject(line, reason, raw, 413)
+            return await self._store_reject(line, reason, _raw_text(request, body), 413)
         report = self._report(request, kind, body)
         key = f"device:{report.device_id}" if report.device_id else (
             f"address:{request.client.host if request.client else '-'}")
@@ -208,7 +207,8 @@ class FeedApp:
         elif result.lat == 0 and result.lon == 0:
             problems.append("lat 0 and lon 0: the device has no position fix")
         if problems or not isinstance(result, Position):
-            return await self._store_reject(line, " | ".join(problems), raw, 400)
+            return await self._store_reject(line, " | ".join(problems),
+                                            _raw_text(request, body), 400)
         return await self._commit(result, Response(status_code=200))
 
     def _authorised(self, request: Request) -> bool:
@@ -285,7 +285,7 @@ class FeedApp:
 
     async def _commit(self, record: Position | Reject, answer: Response) -> Response:
         try:
-            await self._wait(self.writer.submit(record), self.limits.commit_timeout_s)
+            await asyncio.wait_for(self.writer.submit_async(record), self.limits.commit_timeout_s)
         except Exception as exc:
             logger.error("feed: not committed (%s): answering 503", exc)
             return _error(503, "the store cannot be written just now; retry",
