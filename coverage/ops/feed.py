@@ -183,6 +183,8 @@ def validate(fields: Mapping[str, Any], *, line: int, now: int,
 
 def _open_quote(text: str) -> bool:
     """True when ``text`` ends inside a quoted field, reading quotes as the csv module does."""
+    if '"' not in text:
+        return False
     state = "start"  # start of a field, unquoted, quoted, quote seen inside a quoted field
     for ch in text:
         if state == "quoted":
