@@ -10,8 +10,9 @@ from ui import auth, feedback, state
 
 session = auth.page_header("Data upload", "data")
 current = state.current_files()
+personnel = workspace.active_personnel() or {}
 st.markdown("**Active dataset:** " + ", ".join(f"{r} {feedback.md(p.name)}"
-                                              for r, p in current.items()))
+                                              for r, p in {**current, **personnel}.items()))
 st.caption("Upload any of the four files; the others stay as they are. Nothing changes until "
            "the new set validates and you activate it. Columns and formats: the project's "
            "data contract (README, Inputs). A zip may hold one Shapefile or one file.")
@@ -19,9 +20,13 @@ st.caption("Upload any of the four files; the others stay as they are. Nothing c
 TYPES = {"roads": ["osm", "pbf", "bz2", "gz", "graphml", "geojson", "json", "gpkg", "zip"],
          "stations": ["geojson", "json", "gpkg", "zip", "csv"],
          "zones": ["geojson", "json", "gpkg", "zip", "csv"],
-         "officers": ["csv", "geojson", "json", "gpkg", "zip"]}
-cols = st.columns(4)
-files = {role: col.file_uploader(role.capitalize(), type=types, key=f"data_{role}")
+         "officers": ["csv", "geojson", "json", "gpkg", "zip"],
+         "events": ["csv"], "resources": ["csv"]}
+cols = [*st.columns(4), *st.columns(4)[:2]]
+files = {role: col.file_uploader(role.capitalize(), type=types, key=f"data_{role}",
+                                 help="Optional, with resources: personnel events (readiness)"
+                                 if role == "events" else "Optional, with events: station "
+                                 "resources (readiness)" if role == "resources" else None)
          for col, (role, types) in zip(cols, TYPES.items(), strict=True)}
 name = st.text_input("Dataset name", value="uploaded dataset", max_chars=80, key="data_name")
 # what was validated must be what is in the uploaders now: otherwise forget it
@@ -38,7 +43,7 @@ if st.button("Validate", type="primary", disabled=not any(files.values()),
     try:
         with st.status("Validating the new dataset...", expanded=True) as status:
             staged = workspace.stage({r: (f.name, f.getvalue()) for r, f in files.items() if f},
-                                     base=current)
+                                     base={**current, **personnel})
             check = workspace.validate(staged.files, progress=feedback.say)
             status.update(label="Valid: ready to activate" if check.ok else
                           "Refused: see the problems below",

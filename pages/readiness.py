@@ -14,8 +14,8 @@ from ui import readiness as rd
 user = auth.page_header("Readiness", "readiness")
 files = rd.personnel_files()
 if files is None:
-    st.info("This dataset has no personnel events and station resources yet; readiness "
-            "needs both (see DATA.md).", icon=":material/info:")
+    st.info("This dataset has no personnel events and station resources yet; an admin "
+            "uploads both on the Data page (docs/readiness.md).", icon=":material/info:")
     st.stop()
 p = rd.personnel(files)
 

@@ -25,7 +25,7 @@ from coverage.data.loaders import read_suspension
 from coverage.data.personnel import read_events, read_resources
 from coverage.engine.analysis import Coverage, suspend
 from coverage.engine.metrics import demand
-from coverage.ops import accounts
+from coverage.ops import accounts, workspace
 from coverage.planning.expected import ExpectedCoverage, expected_coverage, reach_matrix
 from coverage.planning.readiness import (
     Readiness,
@@ -52,11 +52,9 @@ class Personnel:
 def personnel_files() -> dict[str, Path] | None:
     """Events and resources files for the active dataset: the demo's with the demo district,
     else the active upload's (None when it has none)."""
-    files = state.current_files()
     if state.data_is_demo():
         return dict(DEMO_PERSONNEL)
-    found: dict[str, Path] = {k: Path(files[k]) for k in ("events", "resources") if k in files}
-    return found if len(found) == 2 else None
+    return workspace.active_personnel()
 
 
 def personnel(files: dict[str, Path]) -> Personnel:

@@ -32,6 +32,7 @@ import pandas as pd
 from coverage import settings
 from coverage.data.dataset import Dataset, load_dataset
 from coverage.data.loaders import read_officers, read_stations, read_zones
+from coverage.data.personnel import read_events, read_resources
 from coverage.data.roads import OSM_SUFFIXES
 from coverage.data.uploads import UploadError, check_size, extract_zip, safe_name
 from coverage.errors import CoverageError, DataWarning
@@ -42,6 +43,9 @@ from coverage.ops.store import Store
 logger = logging.getLogger(__name__)
 
 ROLES: tuple[str, ...] = ("roads", "stations", "zones", "officers")
+#: Optional files, uploaded together: personnel events and station resources (readiness,
+#: docs/readiness.md). They are not part of the coverage dataset.
+PERSONNEL: tuple[str, ...] = ("events", "resources")
 #: Columns DATA.md names per file, used to find the field a problem is about.
 FIELDS: dict[str, tuple[str, ...]] = {
     "stations": ("station_id", "name", "lat", "lon", "geometry"),
@@ -49,6 +53,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "officers": ("officer_id", "name", "rank", "station_id", "status", "lat", "lon",
                  "last_seen"),
     "roads": ("highway", "maxspeed", "oneway", "geometry"),
+    "events": ("officer_id", "date", "kind", "days", "note"),
+    "resources": ("station_id", "item", "on_hand", "per_officer"),
 }
 PROBLEM_COLUMNS = ("severity", "file", "row", "field", "message")
 _ROW = re.compile(r"^(?:(?P<file>[^:\n]+?): )?(?:row (?P<row>\d+)(?: \(line \d+\))?: )?")
@@ -73,6 +79,17 @@ def active_files(*, default: Mapping[str, Path]) -> dict[str, Path]:
     return paths
 
 
+def active_personnel() -> dict[str, Path] | None:
+    """The active upload's personnel events and resources files, or None (no upload is
+    active, it has none, or they are missing)."""
+    try:
+        files = json.loads((data_dir() / "active.json").read_text(encoding="utf-8"))["files"]
+        paths = {role: Path(files[role]) for role in PERSONNEL}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return paths if all(p.is_file() for p in paths.values()) else None
+
+
 @dataclass(frozen=True)
 class Staged:
     """Uploaded files saved in ``folder`` plus the current files for the other roles."""
@@ -94,13 +111,14 @@ def stage(uploads: Mapping[str, tuple[str, bytes]], *, base: Mapping[str, Path])
     and oversize members before it is kept (the loaders read it in place). Raises
     UploadError (a DataError) naming the file; nothing is kept then.
     """
-    unknown = sorted(set(uploads) - set(ROLES))
+    unknown = sorted(set(uploads) - {*ROLES, *PERSONNEL})
     if unknown:
-        msg = f"unknown upload role(s) {', '.join(unknown)}; use {', '.join(ROLES)}"
+        msg = (f"unknown upload role(s) {', '.join(unknown)}; use "
+               f"{', '.join((*ROLES, *PERSONNEL))}")
         raise CoverageError(msg)
     folder = Path(tempfile.mkdtemp(prefix="seccov-stage-"))
     try:
-        files = {role: Path(base[role]) for role in ROLES if role in base}
+        files = {role: Path(base[role]) for role in (*ROLES, *PERSONNEL) if role in base}
         for role, (name, data) in uploads.items():
             check_size(name, len(data))
             target = folder / role
@@ -123,7 +141,8 @@ _TABLES = (".csv", ".geojson", ".json", ".gpkg")
 #: What a zipped upload may hold for each role, besides a Shapefile.
 ZIP_MEMBERS: dict[str, tuple[str, ...]] = {
     "roads": (*OSM_SUFFIXES, ".graphml", ".geojson", ".json", ".gpkg"),
-    "stations": _TABLES, "zones": _TABLES, "officers": _TABLES}
+    "stations": _TABLES, "zones": _TABLES, "officers": _TABLES,
+    "events": (".csv",), "resources": (".csv",)}
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # a repacked zip: same content, same bytes
 
 
@@ -208,7 +227,8 @@ def _check(role: str, path: Path, fn: Callable[[], object],
 
 def validate(files: Mapping[str, Path], *,
              progress: Callable[[str], None] | None = None) -> Validation:
-    """Validate a dataset's four files; list every problem in every file.
+    """Validate a dataset's four files (and optional events and resources, checked against
+    its officers and stations); list every problem in every file.
 
     Stations, zones and officers are each read even when another fails, so one report
     shows them all (officers are checked against the stations when those read, else against
@@ -222,24 +242,47 @@ def validate(files: Mapping[str, Path], *,
     _check("zones", files["zones"], lambda: read_zones(files["zones"]), rows)
     known = st if isinstance(st, gpd.GeoDataFrame) else None
     officer_rows: list[dict[str, object]] = []
-    _check("officers", files["officers"], lambda: read_officers(
+    off = _check("officers", files["officers"], lambda: read_officers(
         files["officers"], known if known is not None else _no_stations()), officer_rows)
     if known is None:  # the stations did not read: their ids cannot be checked
         officer_rows = [r for r in officer_rows
                         if not (r["severity"] == "warning" and "station" in str(r["message"]))]
     rows += officer_rows
+    extra = _personnel(files, known, off if isinstance(off, gpd.GeoDataFrame) else None)
     ds = None
-    if not any(r["severity"] == "error" for r in rows):
+    if not any(r["severity"] == "error" for r in (*rows, *extra)):
         rows.clear()  # the full load repeats the readers' warnings
         ds = _check("roads", files["roads"], lambda: load_dataset(
             files["roads"], files["stations"], files["zones"], files["officers"],
             progress=say), rows)
+    rows += extra
     frame = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS)).astype({"row": "Int64"})
     ok = isinstance(ds, Dataset) and not (frame["severity"] == "error").any()
     logger.info("validate: %s, %d errors, %d warnings", "ok" if ok else "refused",
                 int((frame["severity"] == "error").sum()),
                 int((frame["severity"] == "warning").sum()))
     return Validation(ok, frame, ds if isinstance(ds, Dataset) else None)
+
+
+def _personnel(files: Mapping[str, Path], stations: gpd.GeoDataFrame | None,
+               officers: gpd.GeoDataFrame | None) -> list[dict[str, object]]:
+    """Problems of the optional events and resources files (both or neither)."""
+    rows: list[dict[str, object]] = []
+    given = [r for r in PERSONNEL if r in files]
+    if not given:
+        return rows
+    for role in PERSONNEL:
+        if role not in files:
+            rows.append({"severity": "error", "file": role, "row": None, "field": "",
+                         "message": f"no {role} file: readiness needs events and resources "
+                                    "together; upload both"})
+    if "events" in files and officers is not None:
+        _check("events", files["events"], lambda: read_events(files["events"], officers),
+               rows)
+    if "resources" in files and stations is not None:
+        _check("resources", files["resources"],
+               lambda: read_resources(files["resources"], stations), rows)
+    return rows
 
 
 def _no_stations() -> gpd.GeoDataFrame:
@@ -259,11 +302,12 @@ def activate(store: Store, files: Mapping[str, Path], *, name: str,
     the dataset registered in the store and the upload audited. If anything fails before
     the replacement, the active dataset stays as it was.
     """
-    metas = {role: file_meta(files[role]) for role in ROLES}
+    roles = (*ROLES, *(r for r in PERSONNEL if r in files))
+    metas = {role: file_meta(files[role]) for role in roles}
     digest = hashlib.sha256(json.dumps(metas, sort_keys=True).encode()).hexdigest()[:16]
     home = data_dir() / "datasets" / digest
     kept: dict[str, Path] = {}
-    for role in ROLES:
+    for role in roles:
         target = home / role / Path(files[role]).name
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
