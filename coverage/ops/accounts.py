@@ -249,6 +249,9 @@ def authenticate(store: Store, username: str, password: str, *, now: datetime | 
                  lockout_min: float = settings.LOGIN_LOCKOUT_MIN) -> AuthResult:
     """Check a login; lock the name for ``lockout_min`` after ``max_failures`` failures.
 
+    Each attempt is counted in one atomic statement *before* the slow password hash (and
+    uncounted only by success), so however many attempts run at once, at most
+    ``max_failures`` of them are ever checked against the password before the name locks.
     Unknown names are verified against a dummy hash and counted and locked like real
     ones, so neither the time taken nor a lockout reveals whether a name exists. Demo
     accounts are refused unless demo mode is on. Every attempt is audited.
@@ -256,9 +259,12 @@ def authenticate(store: Store, username: str, password: str, *, now: datetime | 
     t = to_us(now) if now is not None else now_us()
     dummy = _dummy_hash()  # made on the first call whoever logs in, so timing stays even
     name = username.strip().lower()[:64]
-    fail = store.query("SELECT failures, locked_until_us FROM login_failures "
-                       "WHERE username = ?", (name,))
-    locked_until = fail[0][1] if fail else None
+    lock_us = t + int(timedelta(minutes=lockout_min) / timedelta(microseconds=1))
+    attempt, locked_until = _count_attempt(store, name, t, max_failures, lock_us)
+    if locked_until is not None:
+        audit.record(store, "login_locked", user=name, at=from_us(t),
+                     detail={"locked_until": from_us(locked_until).isoformat()})
+        return AuthResult(False, None, "locked", from_us(locked_until))
     rows = store.query("SELECT password_hash, demo FROM users WHERE username = ?", (name,))
     usable = bool(rows) and rows[0][0] != _NO_PASSWORD and (not rows[0][1] or demo_mode())
     digest = str(rows[0][0]) if usable else dummy
@@ -266,12 +272,8 @@ def authenticate(store: Store, username: str, password: str, *, now: datetime | 
         good = _hasher().verify(digest, password[:_MAX_PASSWORD]) and usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         good = False
-    if locked_until is not None and locked_until > t:
-        audit.record(store, "login_locked", user=name, at=from_us(t),
-                     detail={"locked_until": from_us(locked_until).isoformat()})
-        return AuthResult(False, None, "locked", from_us(locked_until))
     if not good:
-        return _failed(store, name, t, max_failures, lockout_min)
+        return _failed(store, name, t, attempt, max_failures, lock_us, lockout_min)
     with store.transaction() as tx:
         tx.execute("DELETE FROM login_failures WHERE username = ?", (name,))
         if _hasher().check_needs_rehash(digest):
@@ -282,25 +284,50 @@ def authenticate(store: Store, username: str, password: str, *, now: datetime | 
     return AuthResult(True, user, "ok")
 
 
-def _failed(store: Store, name: str, t: int, max_failures: int,
-            lockout_min: float) -> AuthResult:
+def _count_attempt(store: Store, name: str, t: int, max_failures: int,
+                   lock_us: int) -> tuple[int, int | None]:
+    """Count one attempt atomically; return (its number, None) or (0, locked until).
+
+    One upsert adds the attempt (an expired lock starts the count again) and returns the
+    new count; both backends run it under the row's lock, so concurrent attempts get
+    distinct numbers. An attempt past ``max_failures`` locks the name at once.
+    """
     with store.transaction() as tx:
-        tx.execute("INSERT INTO login_failures (username, failures, locked_until_us, "
-                   "last_failure_us) VALUES (?, 1, NULL, ?) ON CONFLICT (username) DO UPDATE "
-                   "SET failures = login_failures.failures + 1, "
-                   "last_failure_us = excluded.last_failure_us", (name, t))
-        row = tx.one("SELECT failures FROM login_failures WHERE username = ?", (name,))
-        failures = int(row[0]) if row else 1
-        until = None
-        if failures >= max_failures:
-            until = t + int(timedelta(minutes=lockout_min) / timedelta(microseconds=1))
-            tx.execute("UPDATE login_failures SET failures = 0, locked_until_us = ? "
-                       "WHERE username = ?", (until, name))
+        row = tx.one(
+            "INSERT INTO login_failures (username, failures, locked_until_us, last_failure_us) "
+            "VALUES (?, 1, NULL, ?) ON CONFLICT (username) DO UPDATE SET "
+            "failures = CASE WHEN login_failures.locked_until_us IS NULL "
+            "THEN login_failures.failures + 1 "
+            "WHEN login_failures.locked_until_us <= excluded.last_failure_us THEN 1 "
+            "ELSE login_failures.failures END, "
+            "locked_until_us = CASE WHEN login_failures.locked_until_us <= "
+            "excluded.last_failure_us THEN NULL ELSE login_failures.locked_until_us END, "
+            "last_failure_us = excluded.last_failure_us "
+            "RETURNING failures, locked_until_us", (name, t))
+        attempt, until = (int(row[0]), row[1]) if row else (1, None)
+        if until is not None and int(until) > t:
+            return 0, int(until)
+        if attempt > max_failures:
+            tx.execute("UPDATE login_failures SET locked_until_us = ? WHERE username = ?",
+                       (lock_us, name))
+            return 0, lock_us
+    return attempt, None
+
+
+def _failed(store: Store, name: str, t: int, attempt: int, max_failures: int,
+            lock_us: int, lockout_min: float) -> AuthResult:
+    """A wrong password (already counted): lock the name at the last allowed attempt."""
+    until = None
+    if attempt >= max_failures:
+        until = lock_us
+        with store.transaction() as tx:
+            tx.execute("UPDATE login_failures SET locked_until_us = ? WHERE username = ? AND "
+                       "(locked_until_us IS NULL OR locked_until_us < ?)", (until, name, until))
     audit.record(store, "login_failed", user=name, at=from_us(t),
-                 detail={"failures": failures, "locked": until is not None})
+                 detail={"failures": attempt, "locked": until is not None})
     if until is not None:
         logger.warning("login: '%s' locked for %g min after %d failures", name, lockout_min,
-                       failures)
+                       attempt)
         return AuthResult(False, None, "locked", from_us(until))
     return AuthResult(False, None, "invalid")
 

@@ -226,3 +226,49 @@ def test_cli_users(tmp_path: Path, capsys, monkeypatch) -> None:
     with open_store(db) as s:
         assert audit.query(s, action="user_added")[0].user == "hana"
         assert audit.query(s, action="user_added")[1].user.startswith("cli:")
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_lockout_holds_under_concurrent_attempts(store: Store, monkeypatch, tmp_path: Path,
+                                                 shared: bool) -> None:
+    """30 simultaneous wrong passwords: at most 5 reach the hash, then even the right one
+    is locked out (issue 15: 25 of 30 used to be checked against a limit of 5)."""
+    import threading
+    import time
+
+    if not shared and store.dialect != "sqlite":
+        pytest.skip("one connection per session: the SQLite case is enough")
+    accounts.add_user(store, "kim", PW, "viewer", actor=None)
+    checked: list[str] = []
+    real_verify = PasswordHasher.verify
+
+    def slow_verify(self: PasswordHasher, digest: str, password: str) -> bool:
+        checked.append(password)
+        time.sleep(0.05)  # the real hash takes this long or longer: the race window
+        return real_verify(self, digest, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", slow_verify)
+    results: list[accounts.AuthResult] = []
+    start = threading.Barrier(30)
+
+    def attempt(i: int) -> None:
+        own = store if shared else open_store(store.url)
+        try:
+            start.wait()
+            results.append(accounts.authenticate(own, "kim", f"wrong-{i}", max_failures=5))
+        finally:
+            if own is not store:
+                own.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 30
+    assert len(checked) <= 5
+    assert sum(r.reason == "invalid" for r in results) <= 4
+    assert all(r.reason in ("invalid", "locked") for r in results)
+    after = accounts.authenticate(store, "kim", PW, max_failures=5)
+    assert (after.ok, after.reason) == (False, "locked")
+    assert len(checked) <= 5  # a locked name is not checked at all
