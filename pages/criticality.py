@@ -60,5 +60,6 @@ if st.button("Run random suspensions", key="crit_sweep", icon=":material/casino:
 outcomes = planning.last_sweep()
 if outcomes:
     hist = outcome_histogram(outcomes)
-    st.bar_chart(hist, x="objective", y="runs", key="crit_hist")
+    st.bar_chart(hist, x="objective", y="runs", x_label="objective (DATA.md)",
+                 y_label="random sets")
     st.dataframe(planning.sweep_summary(outcomes), hide_index=True, key="crit_summary")

@@ -33,7 +33,7 @@ with st.container(border=True):
 if add:
     changed = feedback.checked(planning.add_drawings, desk, before, mode,
                                (drawn or {}).get("all_drawings"), zone=zone, reserve=reserve)
-    state.set_current_scenario(changed)
+    planning.make_current(changed, "sb_start")
     planning.next_draw_round()
     auth.record("scenario_run", page="scenario_builder", step=mode)
     st.rerun()
@@ -47,8 +47,8 @@ with st.expander("Turnout delay", icon=":material/timer:"):
                               key="sb_turnout_stations")
     own = c3.number_input("Their delay (s)", 0, 1800, 120, 10, key="sb_turnout_own")
     if st.button("Apply the delays", key="sb_turnout_apply"):
-        state.set_current_scenario(planning.with_station_delays(desk, before, float(every),
-                                                                stations, float(own)))
+        planning.make_current(planning.with_station_delays(desk, before, float(every),
+                                                           stations, float(own)), "sb_start")
         auth.record("scenario_run", page="scenario_builder", step="turnout")
         st.rerun()
 
@@ -69,16 +69,15 @@ if c2.button("Save", key="sb_save", icon=":material/save:"):
     st.success(f"Saved as #{rec.id}.", icon=":material/check_circle:")
 saved = planning.saved_desks()
 if len(saved) >= 1:
-    pick = st.selectbox("Reopen a saved scenario", list(saved), key="sb_reopen",
-                        format_func=feedback.md)
+    pick = st.selectbox("Reopen a saved scenario", list(saved), key="sb_reopen")
     if st.button("Open", key="sb_open"):
-        state.set_current_scenario(saved[str(pick)])
+        planning.make_current(saved[str(pick)], "sb_start")
         st.rerun()
 if len(saved) >= 2:
     names = list(saved)
     c1, c2 = st.columns(2)
-    a = c1.selectbox("Compare A", names, index=1, key="sb_cmp_a", format_func=feedback.md)
-    b = c2.selectbox("with B", names, index=0, key="sb_cmp_b", format_func=feedback.md)
+    a = c1.selectbox("Compare A", names, index=1, key="sb_cmp_a")
+    b = c2.selectbox("with B", names, index=0, key="sb_cmp_b")
     (_, run_a), (_, run_b) = state.desk_runs(saved[str(a)]), state.desk_runs(saved[str(b)])
     st.dataframe(planning.figures_table({"A": run_a, "B": run_b}), key="sb_cmp_fig")
     st.dataframe(feedback.checked(compare, run_a, run_b), hide_index=True, key="sb_cmp_zones")

@@ -106,8 +106,14 @@ def desk_choice(key: str) -> Desk:
     for label, saved in saved_desks().items():
         options[f"Saved {label}"] = saved
     options["No suspensions (the roster as it is)"] = Desk(Scenario(name="roster"))
-    pick = st.selectbox("Start from", list(options), key=key, format_func=md)
+    pick = st.selectbox("Start from", list(options), key=key)
     return options[str(pick)]
+
+
+def make_current(desk: Desk, choice_key: str) -> None:
+    """Make ``desk`` the current scenario and select it in the page's "Start from" box."""
+    state.set_current_scenario(desk)
+    st.session_state.pop(choice_key, None)
 
 
 def _head(a: tuple[float, float], b: tuple[float, float]) -> list[list[float]]:
@@ -249,7 +255,7 @@ def reserve_field(mode: str, cov: Coverage, *, key: str) -> str | None:
     off = cov.dataset.officers
     ids = sorted(off.loc[(off["status"] == "reserve")
                          & ~off["officer_id"].isin(cov.suspended), "officer_id"].astype(str))
-    return st.selectbox("Reserve officer", ids, key=key, format_func=md) if ids else None
+    return st.selectbox("Reserve officer", ids, key=key) if ids else None
 
 
 def add_drawings(desk: Desk, cov: Coverage, mode: str, features: Any, *,

@@ -70,5 +70,74 @@ def test_plan_page_runs_applies_and_exports(demo_env) -> None:
     at.button(key="plan_apply").click().run()
     _ok(at)
     assert any("current scenario" in s.value for s in at.success)
-    steps = [d.get("step") for a, d in _actions() if a == "scenario_run" and d.get("page") == "plan"]
-    assert "plan" in steps and "apply" in steps
+    steps = [d.get("step") for a, d in _actions()
+             if a == "scenario_run" and d.get("page") == "plan"]
+    assert "plan" in steps
+    assert "apply" in steps
+
+
+def test_scenario_builder_saves_reopens_and_compares(demo_env) -> None:
+    at = _what_if_42(AppTest.from_file(APP, default_timeout=300).run())
+    at.switch_page("pages/scenario_builder.py").run()
+    _ok(at)
+    assert _metrics(at)["Zones with a gap"] == "6"
+    at.text_input(key="sb_name").set_value("42 out").run()
+    at.button(key="sb_save").click().run()
+    _ok(at)
+    # a second scenario: the same suspensions with every unit 3 minutes late
+    at.number_input(key="sb_turnout").set_value(180).run()
+    at.button(key="sb_turnout_apply").click().run()
+    _ok(at)
+    assert "turnout 180 s" in " ".join(c.value for c in at.caption)
+    late = _metrics(at)
+    assert int(late["Zones with a gap"]) > 6
+    at.text_input(key="sb_name").set_value("42 out, 3 min late").run()
+    at.button(key="sb_save").click().run()
+    _ok(at)
+    zones = at.dataframe[-1].value
+    assert len(zones) == 25
+    assert {"objective_a", "objective_b", "objective_delta"} <= set(zones.columns)
+    assert (zones["objective_delta"] <= 0).all()
+    assert (zones["objective_delta"] < 0).any()
+    # the per-zone objectives, recomputed outside the app
+    from coverage.data.dataset import load_dataset
+    from coverage.data.demo import DEMO_FILES, DEMO_SUSPENSION
+    from coverage.data.loaders import read_suspension
+    from coverage.engine.analysis import analyse
+    from coverage.engine.metrics import demand, zone_objective
+    from coverage.planning.scenario import Scenario, apply_scenario
+
+    ds = load_dataset(**DEMO_FILES)
+    base = analyse(ds, suspended=read_suspension(DEMO_SUSPENSION, ds.officers))
+    late = apply_scenario(base, Scenario(turnout_s=180))
+    by_zone = dict(zip(zones["zone_id"], zip(zones["objective_a"], zones["objective_b"],
+                                             strict=True), strict=True))
+    for z, a, b in zip(base.zones.zone_id, zone_objective(demand(base.zones), base.times.seconds),
+                       zone_objective(demand(late.zones), late.times.seconds), strict=True):
+        assert by_zone[z] == (pytest.approx(a), pytest.approx(b))
+    saved = [a for a, d in _actions() if a == "scenario_saved"]
+    assert len(saved) == 2
+    # reopen the first: the suspensions come back with it
+    box = at.selectbox(key="sb_reopen")
+    box.select_index(len(box.options) - 1).run()
+    at.button(key="sb_open").click().run()
+    _ok(at)
+    assert _metrics(at)["Zones with a gap"] == "6"
+    assert "42 suspended" in " ".join(c.value for c in at.caption)
+
+
+def test_criticality_page_and_random_sets(demo_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("pages/criticality.py").run()
+    _ok(at)
+    table = at.dataframe[0].value
+    assert len(table) == 15
+    assert list(table["objective_lost"]) == sorted(table["objective_lost"], reverse=True)
+    at.number_input(key="crit_runs").set_value(20).run()
+    at.button(key="crit_sweep").click().run()
+    _ok(at)
+    summary = at.dataframe[-1].value
+    assert set(summary["figure"]) >= {"objective", "zones_with_gap", "officers_short"}
+    steps = [d.get("step") for a, d in _actions()
+             if a == "scenario_run" and d.get("page") == "criticality"]
+    assert "random" in steps
