@@ -120,3 +120,38 @@ def test_tiny_district_by_hand(dataset) -> None:
     assert ex.objective == 3 * 3 + 3 * 1
     assert rec["Z1"]["priority"] == 1
     assert rec["Z2"]["priority"] is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_turnout_delays_count_as_in_the_coverage_run(seed: int, tmp_path: Path) -> None:
+    """Units that leave late (a scenario's turnout delay) reach fewer nodes in time; the
+    reach is checked against networkx distances plus each unit's delay, by enumeration."""
+    from dataclasses import replace
+
+    from coverage.engine.traveltime import travel_times
+
+    case = random_case(seed + 20, tmp_path, n_units=5, n_zones=3)
+    cov = analyse(case.ds)
+    rng = np.random.default_rng(seed)
+    delays = rng.choice([0.0, 10.0, 25.0], size=len(cov.units))
+    tt = travel_times(cov.times.network, list(cov.units.officer_id), cov.units.node,
+                      delay_s=delays)
+    late = replace(cov, times=tt)
+    dem = demand(late.zones)
+    plain = expected_coverage(late, np.zeros(len(cov.units)))
+    assert plain.expected_objective == plain.objective == objective(dem, tt.seconds)
+    p = rng.choice([0.1, 0.4, 0.7], size=len(cov.units))
+    ex = expected_coverage(late, p)
+    names = list(cov.units.officer_id)
+    wait = dict(zip(names, delays, strict=True))
+    dist = {u: nx.single_source_dijkstra_path_length(case.D, case.units[u], weight="w")
+            for u in names}
+    total = 0.0
+    for fails in itertools.product((False, True), repeat=len(names)):
+        prob = math.prod(pu if f else 1 - pu for pu, f in zip(p, fails, strict=True))
+        alive = [u for u, f in zip(names, fails, strict=True) if not f]
+        total += prob * sum(
+            z["weight"] for z in case.zones for v in z["nodes"]
+            if any(v in dist[u] and (wait[u] + dist[u][v]) / 60.0 <= z["target_min"]
+                   for u in alive))
+    assert ex.expected_objective == pytest.approx(total, abs=1e-9)
