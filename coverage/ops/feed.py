@@ -288,6 +288,17 @@ def _csv_records(lines: Iterable[Line | Idle], name: str) -> Iterator[RawRecord 
 
 
 def _check_header(header: list[str], name: str, line: int) -> None:
+    if header and sum(h.count(";") for h in header) >= len(header):
+        msg = problems_message(name, [f"line {line}: this file uses ';' to separate values; "
+                                      "write the feed comma-separated with '.' decimals"])
+        raise DataError(msg)
+    twice = [c for c in dict.fromkeys(header) if header.count(c) > 1]
+    if twice:
+        where = "; ".join(f"'{c}' (columns " + " and ".join(
+            str(i + 1) for i, h in enumerate(header) if h == c) + ")" for c in twice)
+        msg = problems_message(name, [f"line {line}: column(s) named more than once: {where}; "
+                                      "keep one, a second value would be lost"])
+        raise DataError(msg)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         msg = problems_message(name, [f"line {line}: missing required column(s) "

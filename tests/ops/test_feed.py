@@ -453,3 +453,13 @@ def test_ingest_help_says_stdin_is_at_most_once(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["ingest", "--help"])
     assert "at-most-once" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    (HEADER.rstrip("\n") + ",status\n", r"column\(s\) named more than once: 'status' "
+                                        r"\(columns 5 and 8\)"),
+    (HEADER.replace(",", ";"), "this file uses ';' to separate values"),
+])
+def test_repeated_column_or_semicolons_refuse_the_feed(store, tmp_path, header, message) -> None:
+    with pytest.raises(DataError, match=rf"f\.csv: line 1: {message}"):
+        ingest(store, write(tmp_path / "f.csv", header + GOOD))
