@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -21,8 +21,11 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from coverage import settings
-from coverage.data.roads import Progress, load_graph
 from coverage.errors import DataWarning, GraphError
+
+if TYPE_CHECKING:
+    from coverage.data._stream import RoadArrays
+    from coverage.data.roads import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +50,8 @@ class RoadNetwork:
     edge_v: IntArray
     length_m: FloatArray
     travel_time_s: FloatArray
-    highway: npt.NDArray[np.str_]
-    name: npt.NDArray[np.str_]
+    highway: npt.NDArray[Any]  # str per edge (an object array of shared strings when loaded)
+    name: npt.NDArray[Any]
     geom_offsets: IntArray
     geom_xy: FloatArray
     source: str = ""
@@ -260,13 +263,43 @@ _ARRAYS = (
     "node_id", "lon", "lat", "edge_u", "edge_v", "length_m", "travel_time_s", "highway",
     "name", "geom_offsets", "geom_xy",
 )
+_TEXT = ("highway", "name")  # stored as codes into a small table of values
+_NARROW = ("edge_u", "edge_v", "geom_offsets")  # stored as int32 when they fit
+
+
+def from_arrays(arrays: RoadArrays, *, source: str = "",
+                notes: tuple[str, ...] = ()) -> RoadNetwork:
+    """Return a new :class:`RoadNetwork` from streamed arrays (see ``coverage.data._stream``)."""
+    return RoadNetwork(
+        node_id=arrays.node_id, lon=arrays.lon, lat=arrays.lat, edge_u=arrays.edge_u,
+        edge_v=arrays.edge_v, length_m=arrays.length_m, travel_time_s=arrays.travel_time_s,
+        highway=np.asarray(list(arrays.highway_values), dtype=object)[arrays.highway],
+        name=np.asarray(list(arrays.name_values), dtype=object)[arrays.name],
+        geom_offsets=arrays.geom_offsets, geom_xy=arrays.geom_xy, source=source, notes=notes,
+    )
 
 
 def save_network(net: RoadNetwork, path: str | Path) -> None:
-    """Write ``net`` to an ``.npz`` file atomically (no pickles)."""
+    """Write ``net`` to an ``.npz`` file atomically (no pickles).
+
+    Text columns are stored as integer codes into a table of their distinct values, index
+    columns as int32 where they fit: a fraction of fixed-width strings and int64.
+    """
+    import pandas as pd
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {k: getattr(net, k) for k in _ARRAYS}
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    for k in _ARRAYS:
+        value = getattr(net, k)
+        if k in _TEXT:
+            codes, values = pd.factorize(np.asarray(value, dtype=object), sort=True)
+            arrays[k] = codes.astype(np.int32)
+            arrays[f"{k}_values"] = np.asarray([str(v) for v in values], dtype=np.str_)
+        elif k in _NARROW and (value.size == 0 or int(value.max()) < 2**31):
+            arrays[k] = np.asarray(value, dtype=np.int32)
+        else:
+            arrays[k] = value
     meta = json.dumps({"format": settings.CACHE_FORMAT, "source": net.source,
                        "notes": list(net.notes)})
     fd, name = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
@@ -289,7 +322,15 @@ def load_network(path: str | Path) -> RoadNetwork:
             if meta.get("format") != settings.CACHE_FORMAT:
                 msg = f"{path.name}: compiled graph format {meta.get('format')} is outdated"
                 raise GraphError(msg)
-            arrays = {k: data[k] for k in _ARRAYS}
+            arrays: dict[str, Any] = {}
+            for k in _ARRAYS:
+                if k in _TEXT:
+                    values = np.asarray(data[f"{k}_values"].tolist() or [""], dtype=object)
+                    arrays[k] = values[data[k]]
+                elif k in _NARROW:
+                    arrays[k] = data[k].astype(np.int64)
+                else:
+                    arrays[k] = data[k]
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         msg = f"{path.name}: cannot read compiled graph: {exc}"
         raise GraphError(msg) from exc
@@ -339,14 +380,27 @@ def open_roads(
                 for note in net.notes:  # what the first read warned about still holds
                     warnings.warn(note, DataWarning, stacklevel=2)
                 return net
+    from coverage.data.roads import OSM_SUFFIXES, load_graph
+
+    streamed = path.name.lower().endswith(OSM_SUFFIXES) and path.is_file()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        G = load_graph(path, speeds_kph=speeds_kph, fallback_kph=fallback_kph, progress=say)
+        if streamed:  # OSM: streamed into arrays and simplified there (coverage.data._stream)
+            from coverage.data._stream import read_osm
+
+            say(f"reading {path.name}")
+            arrays = read_osm(path, speeds_kph=speeds_kph, fallback_kph=fallback_kph)
+        else:
+            G = load_graph(path, speeds_kph=speeds_kph, fallback_kph=fallback_kph,
+                           progress=say)
     notes = tuple(str(w.message) for w in caught if issubclass(w.category, DataWarning))
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     say("compiling graph")
-    net = replace(compile_graph(G, source=path.name), notes=notes)
+    if streamed:
+        net = from_arrays(arrays, source=path.name, notes=notes)
+    else:
+        net = replace(compile_graph(G, source=path.name), notes=notes)
     if cached is not None:
         try:
             save_network(net, cached)

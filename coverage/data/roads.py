@@ -13,7 +13,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 
 from coverage import settings
 from coverage.errors import DataError, DataWarning
@@ -21,6 +20,13 @@ from coverage.errors import DataError, DataWarning
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+
+def _ox() -> Any:
+    """osmnx, imported on first use (it loads matplotlib: about a second at start-up)."""
+    import osmnx
+
+    return osmnx
 
 _ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
 _ONEWAY_REVERSE = frozenset({"-1"})
@@ -199,7 +205,7 @@ class _SegmentBuilder:
             self.nodes.setdefault(ref, xy)
         lon = np.array([c[0] for c in coords])
         lat = np.array([c[1] for c in coords])
-        lengths = ox.distance.great_circle(
+        lengths = _ox().distance.great_circle(
             lat[:-1], lon[:-1], lat[1:], lon[1:], earth_radius=settings.EARTH_RADIUS_M
         )
         base = {
@@ -248,7 +254,7 @@ def simplify(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     ``speed_kph`` becomes the effective speed over the merged path.
     """
     raw_nodes = G.number_of_nodes()
-    Gs = ox.simplify_graph(
+    Gs = _ox().simplify_graph(
         G, remove_rings=False, edge_attr_aggs={"length": sum, "travel_time": sum}
     )
     for _, _, data in Gs.edges(data=True):
@@ -419,7 +425,7 @@ def _read_graphml(
 ) -> nx.MultiDiGraph:
     """Read a GraphML road graph, reproject to lon/lat and recompute lengths and speeds."""
     try:
-        G = ox.load_graphml(path)
+        G = _ox().load_graphml(path)
     except Exception as exc:
         msg = f"{path.name}: cannot read GraphML: {_graphml_problem(exc)}"
         raise DataError(msg) from exc
@@ -431,8 +437,8 @@ def _read_graphml(
         msg = f"{path.name}: node(s) {missing[:5]} have no x/y coordinates"
         raise DataError(msg)
     crs = G.graph.get("crs")
-    if crs is not None and ox.projection.is_projected(crs):
-        G = ox.projection.project_graph(G, to_latlong=True)
+    if crs is not None and _ox().projection.is_projected(crs):
+        G = _ox().projection.project_graph(G, to_latlong=True)
     off = [n for n, d in G.nodes(data=True)
            if not (-180 <= float(d["x"]) <= 180 and -90 <= float(d["y"]) <= 90)]
     if off:
@@ -454,7 +460,7 @@ def _read_graphml(
         else:
             xy = np.array([[G.nodes[u]["x"], G.nodes[u]["y"]], [G.nodes[v]["x"], G.nodes[v]["y"]]])
         length = float(
-            ox.distance.great_circle(
+            _ox().distance.great_circle(
                 xy[:-1, 1], xy[:-1, 0], xy[1:, 1], xy[1:, 0], earth_radius=settings.EARTH_RADIUS_M
             ).sum()
         )

@@ -37,7 +37,8 @@ def test_open_roads_uses_cache(tiny_osm: Path, tmp_path: Path, monkeypatch) -> N
     def boom(*_a, **_k):
         raise AssertionError("parsed again instead of using the cache")
 
-    monkeypatch.setattr("coverage.data.network.load_graph", boom)
+    monkeypatch.setattr("coverage.data._stream.read_osm", boom)
+    monkeypatch.setattr("coverage.data.roads.load_graph", boom)
     second = open_roads(tiny_osm, cache_dir=tmp_path)
     np.testing.assert_array_equal(first.travel_time_s, second.travel_time_s)
 
