@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
 
 import folium
+import pandas as pd
 import streamlit as st
 
 from coverage import settings
-from coverage.briefing.brief import extent
+from coverage.briefing.brief import extent, local_now, local_time_text, zone_bounds
+from coverage.briefing.brief import gap_list as gap_rows
 from coverage.briefing.mapview import (
     BAND_COLORS,
     GAP_COLOR,
@@ -17,13 +19,15 @@ from coverage.briefing.mapview import (
     STALE_STYLE,
     STATUS_STYLE,
     coverage_map,
+    view_of,
 )
 from coverage.briefing.mapview import base_map as base_map_of
 from coverage.engine.analysis import Coverage
+from coverage.ops.devices import device_ages
 from coverage.ops.positions import LiveCoverage
 from coverage.planning.whatif import figure_changes
 from ui.feedback import md
-from ui.state import coverage, static_assets
+from ui.state import coverage, static_assets, store
 
 
 def base_map(*, height_px: int = 620) -> folium.Map:
@@ -48,18 +52,133 @@ def map_of(cov: Coverage, *, baseline: Coverage | None = None,
                         asset_base_url=static_assets())
 
 
+def age_text(seconds: float | None) -> str:
+    """An age for people: ``45 s``, ``7 min``, ``2.5 h``; ``-`` when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    if seconds < 90:
+        return f"{max(seconds, 0):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def feed_text(view: LiveCoverage) -> str:
+    """The feed-health line: state, newest position's age, share stale, what counts."""
+    f = view.feed
+    head = {"ok": "Feed ok", "degraded": "Feed degraded", "down": "Feed down"}[f.state]
+    if not f.positions:
+        return (f"{head}: no live positions: every unit stands at its roster position "
+                "(own, else its station).")
+    counted = ("left out of coverage (\"Leave out stale positions\" is on)"
+               if view.exclude_stale else "still counted, at their last reported position")
+    why = {"down": f"no position newer than {age_text(f.stale_after_s)}",
+           "degraded": "more than half the positions are stale",
+           "ok": "positions are arriving"}[f.state]
+    return (f"{head}: {why}. Newest position {age_text(f.newest_age_s)} old; "
+            f"{f.stale} of {f.positions} positions stale ({f.stale_share:.0%}), {counted}.")
+
+
+def feed_banner(view: LiveCoverage) -> None:
+    """Green when the feed is ok, amber when degraded, red when down (DATA.md)."""
+    text = feed_text(view)
+    if view.feed.state == "down":
+        st.error(text, icon=":material/sensors_off:")
+    elif view.feed.state == "degraded":
+        st.warning(text, icon=":material/network_check:")
+    else:
+        st.success(text, icon=":material/sensors:")
+
+
 def live_caption(view: LiveCoverage) -> None:
-    """Where the positions come from, how many are stale, and the refresh time."""
+    """Where the positions come from, how stale ones are drawn, the refresh time."""
     source = "no live reports yet: roster positions"
     if view.live_reports:
-        newest = "-" if view.newest_age_s is None else f"{view.newest_age_s:.0f} s"
-        source = (f"{view.live_reports} officers with live positions (newest {newest} old), "
-                  f"{view.stale} stale (greyed"
-                  f"{', not counted' if view.stale else ''})")
+        treated = "greyed, left out" if view.exclude_stale else \
+            "greyed, counted at their last position"
+        source = (f"{view.live_reports} officers with live positions, {view.stale} stale "
+                  f"({treated})")
     if view.simulated:
         source += f"; **{view.simulated} positions are SIMULATED** (demo feed)"
+    if view.off_network:
+        source += (f"; {view.off_network} unit(s) more than {settings.SNAP_WARN_M:,.0f} m "
+                   f"from a road ({view.off_network_live} at live positions) stand at the "
+                   "nearest road node")
+    now = local_now()
     st.caption(f"{source}. Refreshes every {settings.refresh_s():g} s; updated "
-               f"{datetime.now().astimezone():%H:%M:%S %Z}.")
+               f"{now:%H:%M:%S %Z} ({settings.local_tz()}).")
+
+
+def gap_list(view: LiveCoverage, *, key: str, zoom_key: str) -> None:
+    """The zones with a gap, ranked; selecting a row zooms the map to the zone.
+
+    The zone picked is kept under ``zoom_key`` (by id, so a re-ranked list never moves
+    the map to another zone).
+    """
+    table = gap_rows(view.coverage, stale_only=view.stale_only_gaps)
+    st.markdown(f"**Zones with a gap: {len(table)}**")
+    if not len(table):
+        st.caption("Every zone is covered within its target.")
+        st.session_state.pop(zoom_key, None)
+    ids = list(table["zone_id"])
+    st.session_state[f"{key}-ids"] = ids
+
+    def picked() -> None:
+        rows = st.session_state[key].selection.rows
+        shown = st.session_state.get(f"{key}-ids", [])
+        st.session_state[zoom_key] = shown[rows[0]] if rows and rows[0] < len(shown) \
+            else None
+
+    if len(table):
+        st.dataframe(
+            table.drop(columns=["zone_id"]), hide_index=True, width="stretch", key=key,
+            on_select=picked, selection_mode="single-row", height=min(38 + 35 * len(table), 560),
+            column_config={
+                "name": st.column_config.TextColumn("Zone"),
+                "priority": st.column_config.NumberColumn("P", format="%d", width="small",
+                                                          help="1 = highest"),
+                "covered_pct": st.column_config.NumberColumn("Covered", format="%.0f%%",
+                                                             width="small"),
+                "short": st.column_config.NumberColumn("Short", format="%d", width="small",
+                                                       help="Officers short of the zone's "
+                                                       "min_officers within target"),
+                "stale_only": st.column_config.CheckboxColumn(
+                    "Stale only", width="small",
+                    help="A gap only because stale positions are left out"),
+            })
+        st.caption("Select a zone to zoom the map to it.")
+    held = [] if view.exclude_stale else list(view.stale_only_gaps)
+    if held:
+        more = f" and {len(held) - 8} more" if len(held) > 8 else ""
+        st.caption(f"Covered only thanks to stale positions (a gap if they were left out): "
+                   f"{len(held)} zone(s), {md(', '.join(held[:8]))}{more}.")
+
+
+def zoom_to(cov: Coverage, zone_id: str | None, *, width_px: int = 700,
+            height_px: int = 620) -> tuple[tuple[float, float] | None, int | None]:
+    """Centre and zoom showing ``zone_id`` (None, None: leave the map as the user has it)."""
+    bounds = zone_bounds(cov, zone_id) if zone_id else None
+    if bounds is None:
+        return None, None
+    x0, y0, x1, y1 = bounds
+    dx, dy = (x1 - x0) * 0.3, (y1 - y0) * 0.3
+    return view_of((x0 - dx, y0 - dy, x1 + dx, y1 + dy), width_px=width_px,
+                   height_px=height_px)
+
+
+def device_table(stale_after_s: float) -> pd.DataFrame:
+    """Each device's last report, oldest first, times in local time (the HTTP feed's)."""
+    ages = device_ages(store(), stale_after_s=stale_after_s)
+    ages = ages.sort_values("age_s", ascending=False, na_position="first", kind="stable")
+    return pd.DataFrame({
+        "device": ages["device_id"].astype(str).to_numpy(),
+        "officer": ages["officer_id"].astype(str).to_numpy(),
+        "last report": [local_time_text(t.to_pydatetime(), seconds=True) if pd.notna(t)
+                        else "never" for t in ages["last_report"]],
+        "age": [age_text(a) for a in ages["age_s"]],
+        "stale": ages["stale"].to_numpy(dtype=bool),
+        "source": ages["source"].fillna("-").astype(str).to_numpy(),
+    })
 
 
 def _dot(color: str, *, fill: bool = True, dash: bool = False, size: int = 12) -> str:
@@ -114,7 +233,8 @@ def _unit(unit: str) -> str:
 def _figure_help(label: str, cov: Coverage) -> str:
     o = cov.overall
     return {
-        "Available units": "On-duty officers not suspended (and, live, not stale).",
+        "Available units": "On-duty officers not suspended. Live: stale units count at "
+                           "their last position unless left out.",
         "Zones with a gap": f"{o.zones_with_gap} of {o.zones} zones: not every zone node "
                             "reached in time, or too few officers within target.",
         "Zone nodes covered": "Share of all zone road nodes reached within their target.",

@@ -52,14 +52,19 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def _ok(at: AppTest) -> None:
+def _ok(at: AppTest, *, feed_down: bool = False) -> None:
+    """No exception and no error; ``feed_down``: except the live map's red feed banner."""
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    errors = [e.value for e in at.error]
+    if feed_down:
+        assert [e.startswith("Feed down") for e in errors] == [True], errors
+    else:
+        assert not errors, errors
 
 
 def test_live_map_page(demo_env) -> None:
     at = _app()
-    _ok(at)
+    _ok(at, feed_down=True)  # no live position at all: the feed is down (DATA.md)
     figures = _metrics(at)
     assert figures["Available units"] == "310"
     assert figures["Zones with a gap"] == "0"
@@ -67,7 +72,7 @@ def test_live_map_page(demo_env) -> None:
     assert any("roster positions" in c.value for c in at.caption)
     at.toggle(key="live_surface").set_value(True).run()
     at.toggle(key="live_areas").set_value(True).run()
-    _ok(at)
+    _ok(at, feed_down=True)
 
 
 def test_live_map_uses_the_stores_positions(demo_env, tmp_path) -> None:
@@ -86,9 +91,9 @@ def test_live_map_uses_the_stores_positions(demo_env, tmp_path) -> None:
     caption = " ".join(c.value for c in at.caption)
     assert "2 officers with live positions" in caption
     assert "1 stale" in caption
-    assert int(_metrics(at)["Available units"]) < 310  # the stale officer is not counted
-    at.toggle(key="live_stale").set_value(True).run()
-    assert _metrics(at)["Available units"] == "310"
+    assert _metrics(at)["Available units"] == "310"  # the stale one counts where it was
+    at.toggle(key="live_exclude_stale").set_value(True).run()
+    assert _metrics(at)["Available units"] == "309"  # left out
 
 
 def test_coverage_page_threshold_changes_the_table(demo_env) -> None:
@@ -151,7 +156,7 @@ def test_export_button_makes_a_briefing(demo_env) -> None:
 
 def test_viewer_sees_only_the_live_map(demo_env) -> None:
     at = _app("viewer")
-    _ok(at)
+    _ok(at, feed_down=True)
     with pytest.raises(ValueError, match=r"Known pages: \['[^']*live_map.py'\]"):
         at.switch_page("pages/what_if.py")  # not registered for a viewer
 
@@ -207,7 +212,7 @@ def test_login_gate_and_pages_per_role(real_env) -> None:
 
 def test_viewer_login_cannot_open_planner_pages(real_env) -> None:
     at = _sign_in(_app(), "ops-viewer", real_env)
-    _ok(at)
+    _ok(at, feed_down=True)
     with pytest.raises(ValueError, match=r"Known pages: \['[^']*live_map.py'\]"):
         at.switch_page("pages/zone_coverage.py")
 

@@ -1,0 +1,201 @@
+"""The live map tells the truth at a glance (issue 12), in the real server and Chromium.
+
+A feed that stops turns the banner red ("Feed down") while available units and coverage stay
+as they were (stale units count at their last position); the ranked list of gap zones beside
+the map zooms the map to the zone picked. The server runs with the demo's own simulated feed
+off: the tests are the feed (``simulate-feed`` in a process of its own, or positions written
+to the store), so they can stop it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coverage.data.demo import DEMO_FILES
+from coverage.ops.store import Position, open_store, to_us
+from tests.app.test_browser import SHOTS, Tab, _expect_title, browser  # noqa: F401
+from tests.support.browser import ROOT, Server, close_quietly, is_local, start_server
+
+STALE_S = 6  # SECCOV_STALE_S of the server: the feed is "down" 6 s after it stops
+
+
+@pytest.fixture(scope="module")
+def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:  # noqa: F811
+    srv = start_server(tmp_path_factory.mktemp("live-truth"), SECCOV_DEMO_ROLE="admin",
+                       SECCOV_DEMO_FEED="0", SECCOV_STALE_S=str(STALE_S))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def tab(browser: Any, server: Server) -> Iterator[Tab]:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    t = Tab(page, server)
+
+    def route(r: Any) -> None:
+        if is_local(r.request.url):
+            r.continue_()
+        else:
+            t.aborted.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda e: t.errors.append(str(e)))
+    try:
+        yield t
+    finally:
+        close_quietly(context)
+
+
+def _open_live_map(tab: Tab) -> None:
+    """Open the live map; the first page of a fresh server may take long on a busy machine."""
+    tab.page.goto(tab.server.url + "/", wait_until="domcontentloaded")
+    tab.page.locator("h1").first.wait_for(timeout=180_000)
+    _expect_title(tab, "Live map")
+
+
+def _db(server: Server) -> str:
+    folder = Path(server.env["SECCOV_DATA_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder}/seccov.db"
+
+
+def _banner(tab: Tab) -> str:
+    alerts = tab.page.locator('[data-testid="stAlert"]').filter(has_text="Feed ")
+    return alerts.first.inner_text() if alerts.count() else ""
+
+
+def _wait_banner(tab: Tab, word: str, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    text = ""
+    while time.monotonic() < deadline:
+        text = _banner(tab)
+        if text.startswith(f"Feed {word}") or f"\nFeed {word}" in text or \
+                f"Feed {word}:" in text:
+            return text
+        tab.page.wait_for_timeout(250)
+    msg = f"the banner never said 'Feed {word}': {text!r}{tab.report()}"
+    raise AssertionError(msg)
+
+
+def _is_red(tab: Tab) -> bool:
+    """The banner is Streamlit's error alert (red)."""
+    alert = tab.page.locator('[data-testid="stAlert"]').filter(has_text="Feed down").first
+    return alert.locator('[data-testid="stAlertContentError"]').count() == 1
+
+
+def _figures(tab: Tab) -> dict[str, str]:
+    m = tab.metrics()
+    return {k: m[k] for k in ("Available units", "Zones with a gap", "Zone nodes covered")}
+
+
+def test_a_stopped_feed_turns_the_banner_red_and_keeps_the_force(tab: Tab,
+                                                                 server: Server) -> None:
+    _open_live_map(tab)
+    _wait_banner(tab, "down", 180)  # no feed yet: roster positions
+    f = DEMO_FILES
+    feed = subprocess.Popen(  # the demo's simulated feed, as a process we can stop
+        [sys.executable, "-m", "coverage", "simulate-feed", "--db", _db(server),
+         "--roads", str(f["roads"]), "--stations", str(f["stations"]),
+         "--officers", str(f["officers"]), "--realtime", "--seconds", "900",
+         "--interval-s", "1", "-q"],
+        cwd=ROOT, env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        ok = _wait_banner(tab, "ok", 120)
+        assert feed.poll() is None, f"simulate-feed ended with code {feed.returncode}"
+        assert "0 of 310 positions stale" in ok, ok
+        tab.wait_metric("Available units", "310")
+        tab.screenshot("live-feed-ok")
+    finally:
+        feed.terminate()
+        feed.wait(timeout=20)
+    stopped_at = time.monotonic()
+    tab.page.wait_for_timeout(3_000)  # the last reports read by a refresh (every 2 s)
+    before = _figures(tab)
+    down = _wait_banner(tab, "down", STALE_S + 20)
+    assert time.monotonic() - stopped_at >= STALE_S - 1
+    assert f"no position newer than {STALE_S} s" in down, down
+    assert "310 of 310 positions stale (100%)" in down, down
+    assert "still counted, at their last reported position" in down, down
+    assert _is_red(tab), "the 'down' banner is not the red error alert"
+    tab.page.wait_for_timeout(2_500)  # one more refresh while down
+    after = _figures(tab)
+    assert after == before, f"a stopped feed changed the figures: {before} -> {after}"
+    assert after["Available units"] == "310"
+    caption = tab.page.get_by_text("greyed, counted at their last position")
+    assert caption.count() == 1
+    tab.screenshot("live-feed-down")
+    assert not tab.errors, tab.report()
+    assert not tab.aborted, tab.report()
+
+
+def test_clicking_a_gap_zone_zooms_the_map_to_it(tab: Tab, server: Server) -> None:
+    """Fresh positions gather the on-duty officers in one corner: gaps appear, ranked."""
+    import geopandas as gpd
+    import pandas as pd
+
+    officers = pd.read_csv(DEMO_FILES["officers"], dtype=str)
+    zones = gpd.read_file(DEMO_FILES["zones"])
+    on_duty = officers.loc[officers["status"] == "on_duty", "officer_id"].tolist()
+    x0, y0, _, _ = zones.total_bounds
+    now = datetime.now(UTC)
+    with open_store(_db(server)) as store:
+        run = store.begin_ingest("test", "csv", "feed")
+        store.write_batch(run, [Position(o, float(y0), float(x0), to_us(now), now.isoformat())
+                                for o in on_duty], [])
+    _open_live_map(tab)
+    # fresh or (on a slow machine) stale, the gathered positions count: gaps appear
+    _wait_banner(tab, "", 120)
+    gaps = tab.page.locator('[data-testid="stDataFrame"]').first
+    gaps.wait_for(timeout=60_000)
+    frame = tab.map_frame()
+    zoom0 = frame.evaluate("() => map_div.getZoom()")
+    heading = tab.page.get_by_text("Zones with a gap:").first.inner_text()
+    n = int(heading.split(":")[1].strip().rstrip("*"))
+    assert n > 0, heading
+    # the first row is the most urgent zone (Coverage.gaps order); select it
+    from coverage import analyse, load_dataset
+    from coverage.ops.positions import latest_positions, live_coverage
+
+    with open_store(_db(server)) as store:
+        live = latest_positions(store, stale_after_s=3600)
+    cov = live_coverage(analyse(load_dataset(**DEMO_FILES)), live).coverage
+    first = str(cov.gaps["zone_id"].iloc[0])
+    zone = zones.loc[zones["zone_id"].astype(str) == first]
+    zx0, zy0, zx1, zy1 = zone.total_bounds
+    box = gaps.bounding_box()
+    tab.page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selector
+    deadline = time.monotonic() + 20
+    view = None
+    while time.monotonic() < deadline:
+        frame = tab.map_frame()
+        view = frame.evaluate("() => [map_div.getZoom(), map_div.getCenter().lat,"
+                              " map_div.getCenter().lng]")
+        if view[0] > zoom0 and zy0 <= view[1] <= zy1 and zx0 <= view[2] <= zx1:
+            break
+        tab.page.wait_for_timeout(250)
+    assert view is not None
+    assert view[0] > zoom0, f"the map did not zoom in: {zoom0} -> {view}{tab.report()}"
+    assert zy0 <= view[1] <= zy1, (view, zone.total_bounds)
+    assert zx0 <= view[2] <= zx1, (view, zone.total_bounds)
+    bounds = frame.evaluate("() => { const b = map_div.getBounds();"
+                            " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }")
+    assert bounds[0] <= zx0, (bounds, zone.total_bounds)
+    assert bounds[2] >= zx1, (bounds, zone.total_bounds)
+    assert bounds[1] <= zy0, (bounds, zone.total_bounds)
+    assert bounds[3] >= zy1, (bounds, zone.total_bounds)
+    tab.screenshot("live-gap-zoomed")
+    assert (SHOTS / "live-gap-zoomed.png").is_file()
+    assert not tab.errors, tab.report()
