@@ -15,7 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage.data.loaders import _columns, _number, _read_csv, _source, _text
+from coverage.data._files import _read_csv, _source
+from coverage.data.loaders import _columns, _number, _text
 from coverage.errors import DataError
 
 #: Event kinds allowed by DATA.md, in the order messages list them.
