@@ -152,18 +152,33 @@ def _percentile(values: FloatArray, q: float) -> float | None:
     interpolates towards, an unreachable node: the median of 0, 0.5 and inf minutes is 0.5.
     (``numpy.percentile`` itself would give NaN there, from ``0 * inf``.)
     """
+    return _percentiles(values, (q,))[0]
+
+
+def _percentiles(values: FloatArray, qs: tuple[float, ...]) -> list[float | None]:
+    """:func:`_percentile` for each of ``qs``, from one partial sort (``np.partition``).
+
+    Only the two order statistics around each rank are placed, in linear time; they are the
+    values a full sort would put there, so the figures are the same.
+    """
     if values.size == 0:
-        return None
-    ordered = np.sort(values)
-    rank = (ordered.size - 1) * q / 100.0
-    lo, hi = math.floor(rank), math.ceil(rank)
-    if lo == hi or rank == lo:
-        value = float(ordered[lo])
-    elif not math.isfinite(ordered[hi]):
-        return None
-    else:
-        value = float(np.percentile(ordered[lo : hi + 1], 100.0 * (rank - lo)))
-    return value if math.isfinite(value) else None
+        return [None for _ in qs]
+    ranks = [(values.size - 1) * q / 100.0 for q in qs]
+    kth = sorted({k for r in ranks for k in (math.floor(r), math.ceil(r))})
+    part = np.partition(values, kth)
+    out: list[float | None] = []
+    for rank in ranks:
+        lo, hi = math.floor(rank), math.ceil(rank)
+        if lo == hi or rank == lo:
+            value = float(part[lo])
+        elif not math.isfinite(part[hi]):
+            out.append(None)
+            continue
+        else:
+            pair = np.array([part[lo], part[hi]])
+            value = float(np.percentile(pair, 100.0 * (rank - lo)))
+        out.append(value if math.isfinite(value) else None)
+    return out
 
 
 def zone_table(
@@ -182,6 +197,7 @@ def zone_table(
         unreachable = int(np.count_nonzero(~np.isfinite(m)))
         covered = float(np.count_nonzero(m <= target) / m.size) if m.size else 0.0
         need = int(zn.min_officers[z])
+        p50, p90 = _percentiles(m, (50, 90))
         rows.append(
             {
                 "zone_id": zn.zone_id[z],
@@ -190,8 +206,8 @@ def zone_table(
                 "target_min": target,
                 "nodes": int(m.size),
                 "covered_share": covered,
-                "p50_min": _percentile(m, 50),
-                "p90_min": _percentile(m, 90),
+                "p50_min": p50,
+                "p90_min": p90,
                 "max_min": None if unreachable else float(m.max()),
                 "unreachable_nodes": unreachable,
                 "officers_within_target": int(within[z]),
@@ -377,6 +393,7 @@ def overall(tt: TravelTimes, table: pd.DataFrame) -> Overall:
         worst = str(table["zone_id"].iloc[z])
         worst_p90 = None if not np.isfinite(p90.iloc[z]) else float(p90.iloc[z])
     minutes = tt.minutes
+    p50, p90 = _percentiles(minutes, (50, 90))
     return Overall(
         zones=len(table),
         zones_with_gap=int(table["gap"].sum()),
@@ -387,6 +404,6 @@ def overall(tt: TravelTimes, table: pd.DataFrame) -> Overall:
         worst_p90_min=worst_p90,
         network_nodes=int(minutes.size),
         network_unreachable_nodes=tt.unreachable,
-        network_p50_min=_percentile(minutes, 50),
-        network_p90_min=_percentile(minutes, 90),
+        network_p50_min=p50,
+        network_p90_min=p90,
     )
