@@ -105,7 +105,9 @@ def cpu_s(pid: int) -> float:
 
 
 async def load(url: str, clients: int, n_devices: int, seconds: float, warmup_s: float,
-               pid: int | None = None) -> tuple[list[float], dict[int, int], float, float]:
+               pid: int | None = None
+               ) -> tuple[list[float], dict[int, int], float, float, float]:
+    """Run the clients; return latencies (s), statuses, wall s, server and client CPU s."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     devices = [f"BENCH-{i:05d}" for i in range(n_devices)]
@@ -118,14 +120,15 @@ async def load(url: str, clients: int, n_devices: int, seconds: float, warmup_s:
 
     async def sample_cpu() -> None:
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-        cpu.append(cpu_s(pid) if pid else 0.0)
+        cpu.extend((cpu_s(pid) if pid else 0.0, time.process_time()))
         await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
-        cpu.append(cpu_s(pid) if pid else 0.0)
+        cpu.extend((cpu_s(pid) if pid else 0.0, time.process_time()))
 
     await asyncio.gather(sample_cpu(), *(
         client(host, port, devices[c::clients], start, deadline, measure_from, latencies,
                statuses) for c in range(clients)))
-    return latencies, statuses, time.perf_counter() - measure_from, cpu[1] - cpu[0]
+    return (latencies, statuses, time.perf_counter() - measure_from, cpu[2] - cpu[0],
+            cpu[3] - cpu[1])
 
 
 def stored_count(db: str) -> int:
@@ -156,11 +159,13 @@ def main() -> None:
         db = args.db or f"sqlite:///{tmp.name}/feed.db"
     proc, url = start_server(db, args.device_rate_per_s)
     try:
-        latencies, statuses, wall, server_cpu = asyncio.run(
+        latencies, statuses, wall, server_cpu, client_cpu = asyncio.run(
             load(url, args.clients, args.devices, args.seconds, args.warmup_s, proc.pid))
     finally:
         summary = stop_server(proc)
     lat_ms = np.array(latencies) * 1000
+    server_ms = server_cpu * 1000 / max(1, len(latencies))
+    client_ms = client_cpu * 1000 / max(1, len(latencies))
     ok = statuses.get(200, 0)
     stored = stored_count(db)
     per_s = ok / wall
@@ -172,7 +177,12 @@ def main() -> None:
         "p99_ms": round(p99, 1) if p99 is not None else None,
         "max_ms": round(float(lat_ms.max()), 1),
         "server_cpu_s": round(server_cpu, 2),
-        "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(latencies)), 3),
+        "server_cpu_ms_per_request": round(server_ms, 3),
+        "client_cpu_ms_per_request": round(client_ms, 3),
+        # what the two cores would do with nothing else running: the server (one event
+        # loop, so at most one core) and the load generator share the machine
+        "quiet_machine_estimate_per_s": round(min(1000 / server_ms, 1000 / client_ms,
+                                                  2000 / (server_ms + client_ms))),
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "server_accepted": summary["accepted"], "server_rejected": summary["rejected"],
         "stored": stored, "stored_equals_accepted": stored == summary["accepted"],

@@ -284,17 +284,28 @@ class FeedApp:
         return await self._commit(reject, _error(status, reason))
 
     async def _commit(self, record: Position | Reject, answer: Response) -> Response:
+        done = self.writer.submit_async(record)
+        timer = asyncio.get_running_loop().call_later(self.limits.commit_timeout_s, _expire,
+                                                      done)
         try:
-            await asyncio.wait_for(self.writer.submit_async(record), self.limits.commit_timeout_s)
+            await done
         except Exception as exc:
             logger.error("feed: not committed (%s): answering 503", exc)
             return _error(503, "the store cannot be written just now; retry",
                           {"Retry-After": "5"})
+        finally:
+            timer.cancel()
         return answer
 
     @staticmethod
     async def _wait(done: Future[Any], timeout_s: float) -> Any:
         return await asyncio.wait_for(asyncio.wrap_future(done), timeout_s)
+
+
+def _expire(done: asyncio.Future[None]) -> None:
+    """A commit that took too long: answer 503 (the record may still be committed later)."""
+    if not done.done():
+        done.set_exception(TimeoutError("no commit within the time limit"))
 
 
 def _check_writable(store: Store) -> None:
