@@ -76,7 +76,7 @@ MAX_MIN_OFFICERS: Final[int] = 1_000
 FEED_MAX_SPEED_KPH: Final[float] = 400.0
 
 #: Version of the compiled-graph cache format; bump when the layout or speed rules change.
-CACHE_FORMAT: Final[int] = 2
+CACHE_FORMAT: Final[int] = 3
 
 
 def cache_dir() -> Path:

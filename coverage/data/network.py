@@ -184,11 +184,16 @@ def min_per_pair(
     Building a sparse matrix from an edge list adds parallel weights together; the fastest
     of parallel edges is what counts.
     """
-    order = np.lexsort((vals, cols, rows))
-    r, c, v = rows[order], cols[order], vals[order]
-    first = np.ones(r.size, dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return r[first], c[first], v[first]
+    if rows.size == 0:
+        return rows, cols, vals
+    key = rows.astype(np.int64) * (int(cols.max()) + 1) + cols  # (row, col) order
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    first = np.ones(k.size, dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    starts = np.flatnonzero(first)
+    best = np.minimum.reduceat(vals[order], starts)
+    return rows[order][first], cols[order][first], np.asarray(best, dtype=vals.dtype)
 
 
 def great_circle_m(
@@ -300,8 +305,12 @@ def save_network(net: RoadNetwork, path: str | Path) -> None:
             arrays[k] = np.asarray(value, dtype=np.int32)
         else:
             arrays[k] = value
+    csr = net.csr  # stored too: a cold start need not rebuild it
+    arrays["csr_indptr"] = np.asarray(csr.indptr)
+    arrays["csr_indices"] = np.asarray(csr.indices)
+    arrays["csr_data"] = np.asarray(csr.data)
     meta = json.dumps({"format": settings.CACHE_FORMAT, "source": net.source,
-                       "notes": list(net.notes)})
+                       "notes": list(net.notes), "max_speed_mps": net.max_speed_mps})
     fd, name = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     os.close(fd)
     tmp = Path(name)
@@ -331,11 +340,17 @@ def load_network(path: str | Path) -> RoadNetwork:
                     arrays[k] = data[k].astype(np.int64)
                 else:
                     arrays[k] = data[k]
+            n = arrays["node_id"].size
+            csr = sp.csr_array((data["csr_data"], data["csr_indices"], data["csr_indptr"]),
+                               shape=(n, n))
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         msg = f"{path.name}: cannot read compiled graph: {exc}"
         raise GraphError(msg) from exc
-    return RoadNetwork(**arrays, source=str(meta.get("source", "")),
-                       notes=tuple(str(n) for n in meta.get("notes", [])))
+    net = RoadNetwork(**arrays, source=str(meta.get("source", "")),
+                      notes=tuple(str(n) for n in meta.get("notes", [])))
+    net.__dict__["csr"] = csr  # the cached properties, as computed when it was saved
+    net.__dict__["max_speed_mps"] = float(meta["max_speed_mps"])
+    return net
 
 
 def _cache_key(path: Path, speeds_kph: Mapping[str, float], fallback_kph: float) -> str:

@@ -12,6 +12,7 @@ from coverage.data.network import (
     check_extent,
     compile_graph,
     load_network,
+    min_per_pair,
     open_roads,
     save_network,
 )
@@ -113,3 +114,20 @@ def test_road_warnings_are_repeated_from_the_cache(tmp_path: Path) -> None:
     for _ in range(2):  # parsed, then from the cache: the same warning both times
         with pytest.warns(DataWarning, match=r"cut\.osm: 1 way node.*way id\(s\) 5"):
             open_roads(road, cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_min_per_pair_equals_the_lexsort_rule(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, 7, 60)
+    cols = rng.integers(0, 5, 60)
+    vals = rng.choice([0.0, 1.5, 2.0, 7.25], 60)
+    order = np.lexsort((vals, cols, rows))  # the former rule: sort all three, keep firsts
+    r, c, v = rows[order], cols[order], vals[order]
+    first = np.ones(r.size, dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    got = min_per_pair(rows, cols, vals)
+    for a, b in zip(got, (r[first], c[first], v[first]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    empty = np.empty(0, dtype=np.int64)
+    assert min_per_pair(empty, empty, np.empty(0))[0].size == 0
