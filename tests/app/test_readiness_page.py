@@ -136,3 +136,44 @@ def test_viewer_has_no_readiness_page(demo_env) -> None:
     at.run()
     with pytest.raises(ValueError, match="Known pages"):
         at.switch_page(PAGE)
+
+
+def test_an_uploaded_dataset_brings_its_own_personnel_files(demo_env, tiny_inputs,
+                                                            tmp_path) -> None:
+    """Without events and resources the page says so; with them it shows their stations."""
+    from coverage.ops import workspace
+    from ui import state
+
+    base = {r: tiny_inputs[r] for r in ("roads", "stations", "zones", "officers")}
+    with open_store(state.store_url()) as s:
+        staged = workspace.stage({}, base=base)
+        workspace.activate(s, staged.files, name="tiny", user="test")
+        staged.cleanup()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["demo_role"] = "planner"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert any("no personnel events and station resources" in i.value for i in at.info)
+    assert not at.metric
+    events = tmp_path / "ev.csv"
+    events.write_text("officer_id,date,kind\nA,2026-11-20,refusal\nB,2026-11-21,refusal\n"
+                      "A,2026-11-22,refusal\n")
+    resources = tmp_path / "rs.csv"
+    resources.write_text("station_id,item,on_hand\nS1,vest,2\nS2,vest,2\n")
+    with open_store(state.store_url()) as s:
+        staged = workspace.stage({"events": ("events.csv", events.read_bytes()),
+                                  "resources": ("resources.csv", resources.read_bytes())},
+                                 base=base)
+        assert workspace.validate(staged.files).ok
+        workspace.activate(s, staged.files, name="tiny with personnel", user="test")
+        staged.cleanup()
+    state.clear_data_caches()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    figures = _metrics(at)
+    assert (figures["Critical stations"], figures["OK stations"]) == ("1", "1")
+    stations = _table(at, "reasons")
+    assert stations["station_id"].tolist() == ["S1", "S2"]
+    assert stations.iloc[0]["reasons"] == "critical: refusals_90d 3 >= 3"
