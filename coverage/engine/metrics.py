@@ -129,10 +129,7 @@ def within_target(
     at = np.asarray(nodes, dtype=np.int64)
     if at.size == 0:
         return np.zeros((len(zn.zone_id), 0), dtype=bool)
-    seconds = reach_s.at(at)
-    if delay_s is not None:
-        seconds = seconds + np.asarray(delay_s, dtype=np.float64)[None, :]
-    return np.asarray(seconds <= (zn.target_min * 60.0)[:, None])
+    return reach_s.within(at, delay_s=delay_s, limit_s=zn.target_min * 60.0)
 
 
 def officers_within(

@@ -441,6 +441,36 @@ class Reach:
         out[:] = small[:, inverse]
         return out
 
+    def within(self, nodes: npt.ArrayLike, *, delay_s: npt.ArrayLike | None = None,
+               limit_s: npt.ArrayLike | None = None) -> npt.NDArray[np.bool_]:
+        """Return targets x ``len(nodes)``: does ``nodes[u]``, leaving ``delay_s[u]`` late,
+        reach target ``z`` within ``limit_s[z]`` (default: the reach's own limits)?
+
+        Built from the stored entries only (no float matrix): memory is one bool per
+        (target, node) pair asked for.
+        """
+        at = np.asarray(nodes, dtype=np.int64)
+        z_count = self.targets.size
+        out = np.zeros((z_count, at.size), dtype=bool)
+        if at.size == 0 or self.node.size == 0:
+            return out
+        limits = self.limit_s if limit_s is None else np.asarray(limit_s, dtype=np.float64)
+        by_node = np.argsort(at, kind="stable")
+        sorted_at = at[by_node]
+        lo = np.searchsorted(sorted_at, self.node, side="left")
+        hi = np.searchsorted(sorted_at, self.node, side="right")
+        counts = hi - lo
+        entry = np.repeat(np.arange(self.node.size), counts)
+        unit = by_node[np.repeat(hi - np.cumsum(counts), counts) + np.arange(entry.size)]
+        row = np.repeat(np.arange(z_count), np.diff(self.indptr))[entry]
+        seconds = self.seconds[entry]
+        if delay_s is not None:
+            delays = np.broadcast_to(np.asarray(delay_s, dtype=np.float64), at.shape)
+            seconds = seconds + delays[unit]
+        hit = seconds <= limits[row]
+        out[row[hit], unit[hit]] = True
+        return out
+
     def dense(self) -> FloatArray:
         """Return the full targets x nodes matrix (small networks and tests only)."""
         return self.at(np.arange(self.n_nodes))

@@ -106,3 +106,19 @@ def test_at_reads_columns_with_repeats() -> None:
     np.testing.assert_array_equal(got, [[120.0, 120.0, 0.0, np.inf], [60.0, 60.0, np.inf, 0.0]])
     assert reach.at([]).shape == (2, 0)
     assert reach_to(net, [], limit_s=[]).dense().shape == (0, net.n_nodes)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_within_equals_the_dense_comparison(seed: int) -> None:
+    net, _ = geo_grid(seed, side=12)
+    rng = np.random.default_rng(seed)
+    targets = rng.choice(net.n_nodes, 5, replace=False)
+    limits = rng.choice([30.0, 90.0, 240.0], 5)
+    reach = reach_to(net, targets, limit_s=limits)
+    nodes = rng.choice(net.n_nodes, 30)  # repeats on purpose
+    delays = rng.choice([0.0, 0.0, 20.0, 60.0], 30)
+    dense = times_to(net, targets, limit_s=limits)[:, nodes]
+    np.testing.assert_array_equal(reach.within(nodes), dense <= limits[:, None])
+    np.testing.assert_array_equal(reach.within(nodes, delay_s=delays, limit_s=limits),
+                                  dense + delays[None, :] <= limits[:, None])
+    assert reach.within([]).shape == (5, 0)
