@@ -82,7 +82,8 @@ rd.chart(rd.trend_chart(trends, station))
 
 st.subheader("Officer-level records")
 if accounts.can_see_personnel(user.role):
-    if st.toggle(f"Show the personnel records of {station} (audited)", key="rd_show_records"):
+    if st.toggle(f"Show the personnel records of {feedback.md(station)} (audited)",
+                 key="rd_show_records"):
         rd.personnel_records(user.role, r, p, station)
 else:
     st.caption("Officer-level personnel records are shown to the command and admin roles "
