@@ -5,17 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from coverage.errors import CoverageError
-from coverage.ops import workspace
+from coverage.ops import registry, workspace
 from ui import auth, feedback, state
 
 session = auth.page_header("Data upload", "data")
 current = state.current_files()
 personnel = workspace.active_personnel() or {}
-st.markdown("**Active dataset:** " + ", ".join(f"{r} {feedback.md(p.name)}"
-                                              for r, p in {**current, **personnel}.items()))
-st.caption("Upload any of the four files; the others stay as they are. Nothing changes until "
-           "the new set validates and you activate it. Columns and formats: the project's "
-           "data contract (README, Inputs). A zip may hold one Shapefile or one file.")
+demo = state.data_is_demo()
+known = [] if demo else feedback.checked(registry.datasets, state.store())
+st.markdown(feedback.dataset_line({**current, **personnel}, demo=demo,
+                                  name=feedback.active_name(current, known)))
+st.caption("Upload any of the files; the others stay as they are. Nothing changes until the "
+           "new set validates and you activate it. A zip may hold one Shapefile or one file.")
+with st.expander("Columns each file needs"):
+    st.markdown(feedback.COLUMNS_HELP)
 
 TYPES = {"roads": ["osm", "pbf", "bz2", "gz", "graphml", "geojson", "json", "gpkg", "zip"],
          "stations": ["geojson", "json", "gpkg", "zip", "csv"],
@@ -70,7 +73,8 @@ if problems is not None:
     elif len(problems):
         st.warning(f"Valid with {len(problems)} warning(s).", icon=":material/warning:")
     if len(problems):
-        st.dataframe(problems, hide_index=True, width="stretch", key="data_problems")
+        st.dataframe(feedback.problems_view(problems), hide_index=True, width="stretch",
+                     key="data_problems")
 
 staged = st.session_state.get("data_staged")
 if staged is not None:

@@ -14,15 +14,18 @@ from coverage.planning import whatif
 from ui import auth, export_panel, feedback, maps, state
 
 auth.page_header("What-if: suspensions", "what_if")
-threshold = st.slider("Response threshold (minutes)", 1.0, 60.0,
-                      float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="wi_threshold")
+threshold = st.slider("Default target for zones without their own (minutes)", 1.0, 60.0,
+                      float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="wi_threshold",
+                      help="Zones with their own target_min keep it.")
 before = state.coverage(threshold)
 officers = before.dataset.officers
 
 with st.container(border=True):
     labels = whatif.officer_choices(officers)
     picked = st.multiselect("Officers (type to search id, name or station)", list(labels),
-                            format_func=labels.__getitem__, key="wi_officers")
+                            format_func=labels.__getitem__, key="wi_officers",
+                            select_all=False, filter_mode="contains",
+                            help="Pick officers one by one; whole stations below.")
     stations = st.multiselect("Whole stations", officers["station_id"].astype(str).unique(),
                               key="wi_stations")
     c1, c2 = st.columns([2, 1])
@@ -53,13 +56,8 @@ st.caption(f"What-if computed in {took_ms:.0f} ms (incremental: only the area th
            "suspended units served is searched again).")
 
 st.subheader("Zones, most harmed first")
-st.dataframe(
-    changes, hide_index=True, width="stretch", key="wi_table",
-    column_config={"change": st.column_config.TextColumn(width="medium"),
-                   **{c: st.column_config.NumberColumn(format="%.2f") for c in
-                      ("covered_before", "covered_after", "covered_delta", "p90_before",
-                       "p90_after", "p90_delta")}},
-)
+st.dataframe(changes, hide_index=True, width="stretch", key="wi_table",
+             column_config=maps.ZONE_CHANGE_COLUMNS)
 
 view = st.segmented_control("Map", ["After", "Before"], default="After", key="wi_map")
 maps.legend(what_if=True)

@@ -14,9 +14,9 @@ from coverage.engine.report import zone_view
 from ui import auth, export_panel, feedback, maps, state
 
 auth.page_header("Coverage", "coverage")
-threshold = st.slider("Response threshold (minutes)", 1.0, 60.0,
+threshold = st.slider("Default target for zones without their own (minutes)", 1.0, 60.0,
                       float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="cov_threshold",
-                      help="Zones without their own target_min use this target.")
+                      help="Zones with their own target_min keep it.")
 cov = state.coverage(threshold)
 maps.show_key_figures(cov)
 
@@ -27,7 +27,8 @@ picked = st.dataframe(
     on_select="rerun", selection_mode="single-row",
     column_config={
         "covered_pct": st.column_config.ProgressColumn("covered", format="%.0f%%",
-                                                       min_value=0, max_value=100),
+                                                       min_value=0, max_value=100,
+                                                       color=maps.OK_COLOR),
         "p50_min": st.column_config.NumberColumn("p50 (min)", format="%.1f"),
         "p90_min": st.column_config.NumberColumn("p90 (min)", format="%.1f"),
         "max_min": st.column_config.NumberColumn("max (min)", format="%.1f"),

@@ -108,8 +108,8 @@ def _sign_in_sso() -> Session:
     email = str(user.get("email") or "").strip().lower()
     role = checked(accounts.role_of, store(), email) if email else None
     if role is None:
-        st.error(f"{md(email) or 'This account'} has no role here; ask an admin to run "
-                 "`python -m coverage users add EMAIL --sso --role viewer`.")
+        st.error(f"{md(email) or 'This account'} has no role here; ask an admin to add "
+                 "this e-mail on the Users page (single sign-on only, with a role).")
         st.button("Sign out", on_click=st.logout)
         st.stop()
     checked(audit.record, store(), "login", user=email, detail={"via": "sso"})

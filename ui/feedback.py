@@ -63,3 +63,59 @@ def demo_banner() -> None:
         "positions are simulated (see geodata/README.md). Not a real deployment.",
         icon=":material/science:",
     )
+
+
+def problems_view(problems: Any) -> Any:
+    """The validation problems for the screen: a file-level problem's row shows as "file"
+    (not "None"); a new frame."""
+    import pandas as pd
+
+    view = problems.copy()
+    view["row"] = ["file" if pd.isna(r) else str(int(r)) for r in problems["row"]]
+    return view
+
+
+def dataset_line(files: dict[str, Any], *, name: str | None, demo: bool) -> str:
+    """``Active dataset: NAME (roads a.pbf, ...)``, escaped; the demo district says so."""
+    label = "Peshawar demo district (synthetic)" if demo else (name or "uploaded dataset")
+    listed = ", ".join(f"{role} {md(p.name)}" for role, p in files.items())
+    return f"**Active dataset: {md(label)}** ({listed})"
+
+
+def active_name(files: dict[str, Any], records: list[Any]) -> str | None:
+    """The registered name of the dataset whose files (names and sizes) are ``files``.
+
+    ``records`` are :func:`coverage.ops.registry.datasets` (oldest first); the newest match
+    wins; None when none matches.
+    """
+    import json
+    from pathlib import Path
+
+    try:
+        have = {role: (Path(p).name, Path(p).stat().st_size) for role, p in files.items()}
+    except OSError:
+        return None
+    for rec in reversed(records):
+        try:
+            meta = json.loads(rec.files)
+        except ValueError:
+            continue
+        if all(role in meta and (meta[role].get("name"), meta[role].get("bytes")) == want
+               for role, want in have.items()):
+            return str(rec.name)
+    return None
+
+
+#: What each upload must hold (../shared/DATA.md, Inputs), for the data page.
+COLUMNS_HELP = (
+    "- **Roads**: OpenStreetMap (.osm, .osm.pbf, .osm.bz2), GraphML, or lines with optional "
+    "`highway`, `maxspeed`, `oneway`.\n"
+    "- **Stations** (points): `station_id`, `name`; optional `division`, "
+    "`sanctioned_strength`, `vehicles`.\n"
+    "- **Zones** (polygons): `zone_id`, `name`; optional `priority` (1-3), `target_min`, "
+    "`min_officers`.\n"
+    "- **Officers**: `officer_id`, `name`, `rank`, `station_id`, `status` (on_duty, reserve, "
+    "off_duty, suspended), `lat`, `lon` (both empty: at the station), `last_seen`.\n"
+    "- **Events** (CSV, optional): `officer_id`, `date`, `kind`, optional `days`, `note`.\n"
+    "- **Resources** (CSV, optional): `station_id`, `item`, `on_hand`, optional "
+    "`per_officer`.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import folium
 import pandas as pd
@@ -28,6 +29,30 @@ from coverage.ops.positions import LiveCoverage
 from coverage.planning.whatif import figure_changes
 from ui.feedback import md
 from ui.state import coverage, static_assets, store
+
+#: The what-if table's columns: plain labels, shares as percentages, compact widths.
+ZONE_CHANGE_COLUMNS: dict[str, Any] = {
+    "zone_id": st.column_config.TextColumn("Zone", width="small"),
+    "name": st.column_config.TextColumn("Name", width="medium"),
+    "priority": st.column_config.NumberColumn("P", format="%d", width="small",
+                                              help="Priority, 1 = highest"),
+    "change": st.column_config.TextColumn("Change", width="medium"),
+    "covered_before": st.column_config.NumberColumn("Covered before", format="percent",
+                                                    width="small"),
+    "covered_after": st.column_config.NumberColumn("Covered after", format="percent",
+                                                   width="small"),
+    "covered_delta": st.column_config.NumberColumn("Covered change", format="percent",
+                                                   width="small"),
+    "p90_before": st.column_config.NumberColumn("p90 before (min)", format="%.1f",
+                                                width="small"),
+    "p90_after": st.column_config.NumberColumn("p90 after (min)", format="%.1f",
+                                               width="small"),
+    "p90_delta": st.column_config.NumberColumn("p90 change (min)", format="%+.1f",
+                                               width="small"),
+    "officers_before": st.column_config.NumberColumn("Officers before", width="small"),
+    "officers_after": st.column_config.NumberColumn("Officers after", width="small"),
+    "min_officers": st.column_config.NumberColumn("Officers needed", width="small"),
+}
 
 
 def base_map(*, height_px: int = 620) -> folium.Map:

@@ -163,6 +163,36 @@ def top_gaps(cov: Coverage, *, n: int = 5) -> pd.DataFrame:
     })
 
 
+def gap_list(cov: Coverage, *, stale_only: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The zones with a gap, most urgent first, for the list beside the live map.
+
+    Columns ``zone_id``, ``name``, ``priority`` (Int64, NA when none), ``covered_pct``
+    (0-100), ``short`` (officers missing to reach ``min_officers``) and ``stale_only``
+    (True for a gap caused only by leaving stale positions out; see
+    :class:`coverage.ops.positions.LiveCoverage`).
+    """
+    g = cov.gaps
+    return pd.DataFrame({
+        "zone_id": [str(v) for v in g["zone_id"]],
+        "name": [str(v) for v in g["name"]],
+        "priority": g["priority"].astype("Int64").to_numpy(),
+        "covered_pct": g["covered_share"].to_numpy(dtype=np.float64) * 100.0,
+        "short": np.maximum(g["min_officers"].to_numpy(dtype=np.int64)
+                            - g["officers_within_target"].to_numpy(dtype=np.int64), 0),
+        "stale_only": [str(z) in set(stale_only) for z in g["zone_id"]],
+    })
+
+
+def zone_bounds(cov: Coverage, zone_id: str) -> tuple[float, float, float, float] | None:
+    """``lon0, lat0, lon1, lat1`` of one zone (None when it is not loaded or empty)."""
+    zones = cov.dataset.zones
+    hit = zones.loc[zones["zone_id"].astype(str) == str(zone_id)]
+    if not len(hit) or hit.geometry.is_empty.all():
+        return None
+    x0, y0, x1, y1 = (float(v) for v in hit.total_bounds)
+    return x0, y0, x1, y1
+
+
 def scenario_text(n_suspended: int, threshold_min: float, source: str | None = None) -> str:
     """The scenario in words, e.g. ``42 officers suspended (list: s.csv); threshold 10 min``."""
     who = "officer" if n_suspended == 1 else "officers"

@@ -21,6 +21,7 @@ import pytest
 
 from coverage.data.demo import DEMO_FILES
 from coverage.ops.store import Position, open_store, to_us
+from tests.app.test_app import _app, _metrics, demo_env  # noqa: F401
 from tests.app.test_browser import SHOTS, Tab, _expect_title, browser  # noqa: F401
 from tests.support.browser import ROOT, Server, close_quietly, is_local, start_server
 
@@ -199,3 +200,146 @@ def test_clicking_a_gap_zone_zooms_the_map_to_it(tab: Tab, server: Server) -> No
     tab.screenshot("live-gap-zoomed")
     assert (SHOTS / "live-gap-zoomed.png").is_file()
     assert not tab.errors, tab.report()
+
+
+# --- AppTest: the live map and the smaller defects of issue 12 ------------------------------
+
+def _write(store_url: str, rows: list[tuple[str, float, float, float]]) -> None:
+    """Positions ``(officer_id, lat, lon, age_s)`` reported ``age_s`` before now."""
+    from datetime import timedelta
+
+    now = datetime.now(UTC)
+    with open_store(store_url) as s:
+        run = s.begin_ingest("test", "csv", "feed")
+        s.write_batch(run, [Position(o, lat, lon, to_us(now - timedelta(seconds=a)),
+                                     (now - timedelta(seconds=a)).isoformat())
+                            for o, lat, lon, a in rows], [])
+
+
+def _captions(at: Any) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def test_feed_banner_colour_follows_the_feed_state(demo_env) -> None:  # noqa: F811
+    from ui import state
+
+    at = _app()
+    assert [e.value[:9] for e in at.error] == ["Feed down"]  # no live position at all
+    _write(state.store_url(), [("KP-0001", 34.0, 71.55, 5), ("KP-0003", 34.0, 71.55, 9000)])
+    at.run()
+    assert not at.error
+    assert [s.value[:7] for s in at.success] == ["Feed ok"]  # 1 of 2 stale: not more than half
+    _write(state.store_url(), [("KP-0005", 34.0, 71.55, 9000)])
+    at.run()
+    degraded = [w.value for w in at.warning if w.value.startswith("Feed degraded")]
+    assert degraded, [w.value for w in at.warning]
+    assert "2 of 3 positions stale (67%)" in degraded[0]
+
+
+def test_stale_caption_says_what_the_toggle_does(demo_env) -> None:  # noqa: F811
+    from ui import state
+
+    _write(state.store_url(), [("KP-0001", 34.0, 71.55, 5), ("KP-0003", 34.0, 71.55, 9000)])
+    at = _app()
+    assert "1 stale (greyed, counted at their last position)" in _captions(at)
+    assert "not counted" not in _captions(at)
+    assert _metrics(at)["Available units"] == "310"
+    at.toggle(key="live_exclude_stale").set_value(True).run()
+    assert "1 stale (greyed, left out)" in _captions(at)
+    assert _metrics(at)["Available units"] == "309"
+
+
+def test_far_off_feed_positions_are_counted_in_the_caption_not_warned(demo_env) -> None:  # noqa: F811
+    from ui import state
+
+    _write(state.store_url(), [("KP-0001", 33.0, 70.5, 5)])  # ~140 km off the network
+    at = _app()
+    for _ in range(3):  # refreshes do not pile up warnings
+        at.run()
+        assert not [w.value for w in at.warning if "snapped" in w.value or "m from" in w.value]
+        assert "1 unit(s) more than 500 m from a road (1 at live positions)" in _captions(at)
+
+
+def test_gap_list_ranks_the_gaps_beside_the_map(demo_env) -> None:  # noqa: F811
+    import geopandas as gpd
+    import pandas as pd
+
+    from coverage import analyse, load_dataset
+    from ui import state
+
+    officers = pd.read_csv(DEMO_FILES["officers"], dtype=str)
+    x0, y0, _, _ = gpd.read_file(DEMO_FILES["zones"]).total_bounds
+    on_duty = officers.loc[officers["status"] == "on_duty", "officer_id"]
+    _write(state.store_url(), [(o, float(y0), float(x0), 5) for o in on_duty])
+    at = _app()
+    table = next(d.value for d in at.dataframe if "covered_pct" in d.value.columns)
+    ds = load_dataset(**DEMO_FILES)
+    moved = ds.officers.copy()
+    moved.loc[moved["status"] == "on_duty", "geometry"] = gpd.points_from_xy(
+        [x0] * len(on_duty), [y0] * len(on_duty))
+    moved.loc[moved["status"] == "on_duty", "at_station"] = False
+    from dataclasses import replace
+
+    cov = analyse(replace(ds, officers=moved))
+    gaps = cov.table.loc[cov.table["gap"]]
+    assert len(table) == len(gaps) > 0
+    assert set(table["name"]) == set(gaps["name"])
+    for _, row in gaps.iterrows():
+        shown = table.loc[table["name"] == row["name"]].iloc[0]
+        assert shown["covered_pct"] == pytest.approx(row["covered_share"] * 100)
+        assert shown["short"] == max(0, int(row["min_officers"])
+                                     - int(row["officers_within_target"]))
+    assert list(table["name"]) == list(cov.gaps["name"])  # most urgent first
+
+
+def test_what_if_table_picker_and_slider(demo_env) -> None:  # noqa: F811
+    import json
+
+    at = _app()
+    at.switch_page("pages/what_if.py").run()
+    assert not at.exception
+    picker = at.multiselect(key="wi_officers")
+    assert picker.proto.select_all == 0  # no "Select N matches" on Enter
+    assert at.slider(key="wi_threshold").label.startswith(
+        "Default target for zones without their own")
+    config = json.loads(next(d for d in at.dataframe
+                             if "covered_before" in d.value.columns).proto.columns)
+    for column, label in (("covered_before", "Covered before"), ("p90_after", "p90 after (min)"),
+                          ("min_officers", "Officers needed")):
+        assert config[column]["label"] == label
+    assert config["covered_after"]["type_config"]["format"] == "percent"
+
+
+def test_coverage_bars_are_not_red_and_slider_says_default(demo_env) -> None:  # noqa: F811
+    import json
+
+    from coverage.briefing.mapview import OK_COLOR
+
+    at = _app()
+    at.switch_page("pages/zone_coverage.py").run()
+    assert not at.exception
+    assert at.slider(key="cov_threshold").label.startswith("Default target for zones")
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["covered_pct"]["type_config"]["color"] == OK_COLOR
+
+
+def test_upload_problems_name_file_level_rows_and_the_active_dataset(demo_env, tmp_path) -> None:  # noqa: F811
+    import pandas as pd
+
+    from coverage.ops import workspace
+    from ui import feedback, state
+
+    problems = pd.DataFrame({"severity": ["error", "error"], "file": ["a.zip", "o.csv"],
+                             "row": pd.array([None, 7], dtype="Int64"), "field": ["", "status"],
+                             "message": ["bad zip", "bad status"]})
+    assert list(feedback.problems_view(problems)["row"]) == ["file", "7"]
+    assert list(problems["row"].isna()) == [True, False]  # input not modified
+    with open_store(state.store_url()) as s:
+        workspace.activate(s, dict(DEMO_FILES), name="Night <b>roster</b>", user="t")
+    at = _app("admin")
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    line = next(m.value for m in at.markdown if "Active dataset" in m.value)
+    assert "Night \\<b\\>roster\\</b\\>" in line, line  # named, and escaped
+    assert "python -m" not in " ".join(m.value for m in at.markdown)
+    assert "python -m" not in _captions(at)
