@@ -294,7 +294,7 @@ def save_network(net: RoadNetwork, path: str | Path) -> None:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays: dict[str, npt.NDArray[Any]] = {}
+    arrays: dict[str, Any] = {}
     for k in _ARRAYS:
         value = getattr(net, k)
         if k in _TEXT:

@@ -390,7 +390,7 @@ def overall(tt: TravelTimes, table: pd.DataFrame) -> Overall:
         worst = str(table["zone_id"].iloc[z])
         worst_p90 = None if not np.isfinite(p90.iloc[z]) else float(p90.iloc[z])
     minutes = tt.minutes
-    p50, p90 = _percentiles(minutes, (50, 90))
+    net_p50, net_p90 = _percentiles(minutes, (50, 90))
     return Overall(
         zones=len(table),
         zones_with_gap=int(table["gap"].sum()),
@@ -401,6 +401,6 @@ def overall(tt: TravelTimes, table: pd.DataFrame) -> Overall:
         worst_p90_min=worst_p90,
         network_nodes=int(minutes.size),
         network_unreachable_nodes=tt.unreachable,
-        network_p50_min=p50,
-        network_p90_min=p90,
+        network_p50_min=net_p50,
+        network_p90_min=net_p90,
     )
