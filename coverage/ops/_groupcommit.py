@@ -121,12 +121,15 @@ class GroupWriter:
             if _STOP in items:
                 stop = True
                 items = [i for i in items if i is not _STOP]
-            self._commit([i for i in items if isinstance(i, _Write)])
-            for item in items:
-                if isinstance(item, _Call):
-                    self._call(item)
-            if time.monotonic() - self._known_at > ROSTER_REFRESH_S:
-                self._refresh_roster()
+            try:
+                self._commit([i for i in items if isinstance(i, _Write)])
+                for item in items:
+                    if isinstance(item, _Call):
+                        self._call(item)
+                if time.monotonic() - self._known_at > ROSTER_REFRESH_S:
+                    self._refresh_roster()
+            except Exception:  # the writer must outlive any one group; requests time out
+                logger.exception("%s: writer error", self.input_name)
 
     def _commit(self, writes: list[_Write]) -> None:
         if not writes:
