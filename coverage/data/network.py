@@ -111,9 +111,23 @@ class RoadNetwork:
         (a little more, never less: the k-d tree's chord radius is rounded up)."""
         angle = min(np.pi, radius_m / settings.EARTH_RADIUS_M)
         chord = 2.0 * np.sin(angle / 2.0) * (1.0 + 1e-9) + 1e-12
-        point = _unit_vectors(self.lon[node : node + 1], self.lat[node : node + 1])[0]
-        found = self._tree.query_ball_point(point, chord, return_sorted=False)
+        found = self._tree.query_ball_point(self._tree.data[node], chord, return_sorted=False)
         return np.asarray(found, dtype=np.int64)
+
+    @cached_property
+    def lon_order(self) -> IntArray:
+        """Node indices by ascending longitude (for quick bounding-box lookups)."""
+        return np.argsort(self.lon, kind="stable").astype(np.int64)
+
+    def nodes_in_box(self, x0: float, y0: float, x1: float, y1: float) -> IntArray:
+        """Return the nodes with ``x0 <= lon <= x1`` and ``y0 <= lat <= y1``, ascending."""
+        order = self.lon_order
+        lon_sorted = self.lon[order]
+        lo = int(np.searchsorted(lon_sorted, x0, side="left"))
+        hi = int(np.searchsorted(lon_sorted, x1, side="right"))
+        band = order[lo:hi]
+        lat = self.lat[band]
+        return np.sort(band[(lat >= y0) & (lat <= y1)])
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

@@ -29,6 +29,7 @@ from coverage.engine.units import (
     apply_suspension,
     available_officers,
     place_units,
+    suspended_counts,
     unit_counts,
 )
 
@@ -118,7 +119,6 @@ def suspend(cov: Coverage, officer_ids: Iterable[str]) -> Coverage:
     if not ids:
         return cov
     all_suspended = (*cov.suspended, *ids)
-    officers = apply_suspension(cov.dataset.officers, all_suspended)
     drop = set(ids)
     keep = np.array([uid not in drop for uid in cov.units.officer_id], dtype=bool)
     units = replace(
@@ -129,7 +129,8 @@ def suspend(cov: Coverage, officer_ids: Iterable[str]) -> Coverage:
         snap_m=cov.units.snap_m[keep],
     )
     times = without_units(cov.times, ids)
-    return _figures(cov.dataset, cov.threshold_min, all_suspended, unit_counts(officers),
+    counts = suspended_counts(cov.dataset.officers, all_suspended)
+    return _figures(cov.dataset, cov.threshold_min, all_suspended, counts,
                     units, times, cov.zones, cov.reach_s)
 
 

@@ -69,10 +69,7 @@ def zone_nodes(
     reps = [g.representative_point() for g in geoms]
     anchor, anchor_m = net.nearest_nodes([p.x for p in reps], [p.y for p in reps])
     for z, geom in enumerate(geoms):
-        x0, y0, x1, y1 = geom.bounds
-        box = np.flatnonzero(
-            (net.lon >= x0) & (net.lon <= x1) & (net.lat >= y0) & (net.lat <= y1)
-        )
+        box = net.nodes_in_box(*geom.bounds)
         inside = box[shapely.intersects_xy(geom, net.lon[box], net.lat[box])]
         if inside.size == 0:
             at_anchor[z] = True

@@ -455,14 +455,19 @@ class Reach:
         if at.size == 0 or self.node.size == 0:
             return out
         limits = self.limit_s if limit_s is None else np.asarray(limit_s, dtype=np.float64)
-        by_node = np.argsort(at, kind="stable")
-        sorted_at = at[by_node]
-        lo = np.searchsorted(sorted_at, self.node, side="left")
-        hi = np.searchsorted(sorted_at, self.node, side="right")
-        counts = hi - lo
-        entry = np.repeat(np.arange(self.node.size), counts)
-        unit = by_node[np.repeat(hi - np.cumsum(counts), counts) + np.arange(entry.size)]
-        row = np.repeat(np.arange(z_count), np.diff(self.indptr))[entry]
+        uniq, inverse = np.unique(at, return_inverse=True)
+        col = np.full(self.n_nodes, UNREACHED, dtype=np.int64)
+        col[uniq] = np.arange(uniq.size)
+        mine = np.flatnonzero(col[self.node] >= 0)  # entries at an asked node
+        # each such entry once per asked position standing on its node
+        by_uniq = np.argsort(inverse, kind="stable")
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(inverse, minlength=uniq.size))])
+        first = ptr[col[self.node[mine]]]
+        counts = ptr[col[self.node[mine]] + 1] - first
+        entry = np.repeat(mine, counts)
+        unit = by_uniq[np.repeat(first - (np.cumsum(counts) - counts), counts)
+                       + np.arange(entry.size)]
+        row = np.searchsorted(self.indptr, entry, side="right") - 1
         seconds = self.seconds[entry]
         if delay_s is not None:
             delays = np.broadcast_to(np.asarray(delay_s, dtype=np.float64), at.shape)

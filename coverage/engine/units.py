@@ -60,6 +60,19 @@ def unit_counts(officers: gpd.GeoDataFrame) -> UnitCounts:
     return UnitCounts(**get, available=get["on_duty"])
 
 
+def suspended_counts(officers: gpd.GeoDataFrame, suspended: Iterable[str]) -> UnitCounts:
+    """Return ``unit_counts(apply_suspension(officers, suspended))`` without copying the frame."""
+    status = officers["status"].to_numpy(dtype=object).copy()
+    ids = set(suspended)
+    if ids:
+        status[officers["officer_id"].isin(ids).to_numpy()] = "suspended"
+    values, counts = np.unique(status.astype(str), return_counts=True) if status.size else (
+        np.empty(0, dtype=str), np.empty(0, dtype=np.int64))
+    found = dict(zip(values.tolist(), counts.tolist(), strict=True))
+    get = {s: int(found.get(s, 0)) for s in STATUSES}
+    return UnitCounts(**get, available=get["on_duty"])
+
+
 def available_officers(officers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the officers who count as available units: status ``on_duty``."""
     return officers.loc[officers["status"] == "on_duty"].reset_index(drop=True)

@@ -131,3 +131,14 @@ def test_min_per_pair_equals_the_lexsort_rule(seed: int) -> None:
         np.testing.assert_array_equal(a, b)
     empty = np.empty(0, dtype=np.int64)
     assert min_per_pair(empty, empty, np.empty(0))[0].size == 0
+
+
+def test_nodes_in_box_equals_the_mask(tiny_osm: Path) -> None:
+    rng = np.random.default_rng(3)
+    net = open_roads(tiny_osm, use_cache=False)
+    for _ in range(20):
+        x0, x1 = np.sort(rng.uniform(71.499, 71.504, 2))
+        y0, y1 = np.sort(rng.uniform(33.998, 34.002, 2))
+        want = np.flatnonzero((net.lon >= x0) & (net.lon <= x1)
+                              & (net.lat >= y0) & (net.lat <= y1))
+        np.testing.assert_array_equal(net.nodes_in_box(x0, y0, x1, y1), want)

@@ -137,3 +137,12 @@ def test_zone_view_lists_every_zone_gaps_first(dataset) -> None:
             assert pd.isna(row["p90_min"])
         else:
             assert row["p90_min"] == pytest.approx(z["p90_min"])
+
+
+def test_suspended_counts_equal_counts_of_the_copied_frame(dataset) -> None:
+    from coverage.engine.units import apply_suspension, suspended_counts, unit_counts
+
+    ids = list(dataset.officers["officer_id"])
+    for chosen in ([], ids[:1], ids[1:3], ids, ["nobody"]):
+        assert suspended_counts(dataset.officers, chosen) == unit_counts(
+            apply_suspension(dataset.officers, chosen))
