@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -85,14 +86,28 @@ class _Connection:
                else http.client.HTTPConnection)
         return cls(self.parts.hostname or "", self.parts.port, timeout=60)
 
-    def post(self, body: bytes) -> tuple[int, str]:
+    def post(self, body: bytes, *, retries_429: int = 30) -> tuple[int, str]:
+        """POST once; a 429 (the per-device limit) is waited out as Retry-After says."""
+        for _ in range(retries_429):
+            status, text, wait_s = self._post(body)
+            if status != 429:
+                return status, text
+            time.sleep(min(max(wait_s, 0.1), 5.0))
+        return status, text
+
+    def _post(self, body: bytes) -> tuple[int, str, float]:
         for attempt in (1, 2):  # a kept-alive connection the server closed: reopen once
             if self.conn is None:
                 self.conn = self._open()
             try:
                 self.conn.request("POST", self.path, body=body, headers=self.headers)
                 resp = self.conn.getresponse()
-                return resp.status, resp.read().decode("utf-8", "replace")
+                text = resp.read().decode("utf-8", "replace")
+                try:
+                    wait_s = float(resp.getheader("Retry-After") or 1)
+                except ValueError:
+                    wait_s = 1.0
+                return resp.status, text, wait_s
             except (http.client.HTTPException, OSError):
                 self.conn.close()
                 self.conn = None
@@ -109,9 +124,10 @@ def post_positions(url: str, bodies: Iterable[dict[str, Any]], *, token: str | N
                    connections: int = 4) -> PostCounts:
     """POST each body to ``url`` (the feed's ``/``); return how they were answered.
 
-    200 is ``ok``, 400 ``rejected`` (kept in the feed's rejects), anything else (401, 429,
-    503, a refused connection) ``failed``. Raises CoverageError when the server cannot be
-    reached at all.
+    200 is ``ok``, 400 ``rejected`` (kept in the feed's rejects); a 429 (the per-device
+    limit) is sent again after the Retry-After wait; anything else (401, 503, a refused
+    connection, a 429 that persists) is ``failed``. Raises CoverageError when the server
+    cannot be reached at all.
     """
     items = [json.dumps(b).encode() for b in bodies]
     local = threading.local()

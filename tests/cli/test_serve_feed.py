@@ -333,3 +333,18 @@ def test_simulate_feed_via_the_real_endpoint(tmp_path, tiny_inputs) -> None:
         latest = store.latest_positions()
         assert sorted(p.officer_id for p in latest) == ["A", "B", "D"]
         assert {p.source for p in latest} == {"simulated"}
+
+
+def test_rate_limit_429_and_the_client_waiting_it_out(tmp_path) -> None:
+    from coverage.ops.feedclient import osmand_body, post_positions
+
+    db = f"sqlite:///{tmp_path}/rate.db"
+    bodies = [osmand_body("R1", 34.0, 71.5 + i / 1000, iso(60 - i)) for i in range(6)]
+    with server(db, "--device-rate-per-s", "5", "--device-burst", "2") as (url, proc):
+        with httpx.Client(base_url=url, timeout=30) as http:
+            codes = [http.post("/", json=b).status_code for b in bodies[:3]]
+        assert codes == [200, 200, 429]
+        counts = post_positions(url + "/", bodies, connections=1)
+        done = stopped(proc)
+    assert (counts.sent, counts.ok, counts.failed) == (6, 6, 0)
+    assert (done["accepted"], done["duplicates"]) == (6, 2)
