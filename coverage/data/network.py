@@ -115,6 +115,10 @@ class RoadNetwork:
         return np.asarray(found, dtype=np.int64)
 
     @cached_property
+    def _id_order(self) -> IntArray:
+        return np.argsort(self.node_id).astype(np.int64)
+
+    @cached_property
     def lon_order(self) -> IntArray:
         """Node indices by ascending longitude (for quick bounding-box lookups)."""
         return np.argsort(self.lon, kind="stable").astype(np.int64)
@@ -140,7 +144,7 @@ class RoadNetwork:
     def index_of(self, node_ids: npt.ArrayLike) -> IntArray:
         """Return the node indices of the given node ids; raises GraphError for unknown ids."""
         ids = np.asarray(node_ids, dtype=np.int64)
-        order = np.argsort(self.node_id)
+        order = self._id_order
         pos = np.searchsorted(self.node_id, ids, sorter=order)
         pos = np.clip(pos, 0, len(order) - 1)
         idx = order[pos]
