@@ -57,7 +57,7 @@ st.caption(f"What-if computed in {took_ms:.0f} ms (incremental: only the area th
 
 st.subheader("Zones, most harmed first")
 st.dataframe(changes, hide_index=True, width="stretch", key="wi_table",
-             column_config=maps.ZONE_CHANGE_COLUMNS)
+             column_config=maps.ZONE_CHANGE_COLUMNS, column_order=maps.ZONE_CHANGE_ORDER)
 
 view = st.segmented_control("Map", ["After", "Before"], default="After", key="wi_map")
 maps.legend(what_if=True)

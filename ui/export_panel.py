@@ -7,7 +7,13 @@ from collections.abc import Callable
 import geopandas as gpd
 import streamlit as st
 
-from coverage.briefing.brief import DEFAULT_TITLE, Brief, build_brief
+from coverage.briefing.brief import (
+    DEFAULT_TITLE,
+    DISPLACE_MAX_M,
+    DISPLACE_MIN_M,
+    Brief,
+    build_brief,
+)
 from coverage.briefing.export import export_html, export_pdf, pdf_map, render_map
 from coverage.engine.analysis import Coverage
 from ui.auth import record
@@ -15,7 +21,7 @@ from ui.feedback import checked
 
 _EXPORT_MIME = {".pdf": "application/pdf", ".png": "image/png", ".html": "text/html"}
 _REDACTIONS = {"stations": "Officers as station counts (default, leaves the control room)",
-               "displace": "Officer positions displaced 300-800 m",
+               "displace": f"Officer positions displaced {DISPLACE_MIN_M:g}-{DISPLACE_MAX_M:g} m",
                "none": "Exact officer positions (control room only)"}
 
 

@@ -32,27 +32,33 @@ from ui.state import coverage, static_assets, store
 
 #: The what-if table's columns: plain labels, shares as percentages, compact widths.
 ZONE_CHANGE_COLUMNS: dict[str, Any] = {
-    "zone_id": st.column_config.TextColumn("Zone", width="small"),
-    "name": st.column_config.TextColumn("Name", width="medium"),
-    "priority": st.column_config.NumberColumn("P", format="%d", width="small",
+    "zone_id": st.column_config.TextColumn("Zone", width=60),
+    "name": st.column_config.TextColumn("Name", width=190),
+    "priority": st.column_config.NumberColumn("P", format="%d", width=40,
                                               help="Priority, 1 = highest"),
-    "change": st.column_config.TextColumn("Change", width="medium"),
+    "change": st.column_config.TextColumn("Change", width=140),
     "covered_before": st.column_config.NumberColumn("Covered before", format="percent",
-                                                    width="small"),
+                                                    width=95),
     "covered_after": st.column_config.NumberColumn("Covered after", format="percent",
-                                                   width="small"),
+                                                   width=95),
     "covered_delta": st.column_config.NumberColumn("Covered change", format="percent",
                                                    width="small"),
     "p90_before": st.column_config.NumberColumn("p90 before (min)", format="%.1f",
-                                                width="small"),
+                                                width=105),
     "p90_after": st.column_config.NumberColumn("p90 after (min)", format="%.1f",
-                                               width="small"),
+                                               width=100),
     "p90_delta": st.column_config.NumberColumn("p90 change (min)", format="%+.1f",
                                                width="small"),
-    "officers_before": st.column_config.NumberColumn("Officers before", width="small"),
-    "officers_after": st.column_config.NumberColumn("Officers after", width="small"),
-    "min_officers": st.column_config.NumberColumn("Officers needed", width="small"),
+    "officers_before": st.column_config.NumberColumn("Officers before", width=100),
+    "officers_after": st.column_config.NumberColumn("Officers after", width=95),
+    "min_officers": st.column_config.NumberColumn("Officers needed", width=110),
 }
+
+
+#: The what-if table's columns in order (changes are read from before and after).
+ZONE_CHANGE_ORDER = ("zone_id", "name", "priority", "change", "covered_before",
+                     "covered_after", "p90_before", "p90_after", "officers_before",
+                     "officers_after", "min_officers")
 
 
 def base_map(*, height_px: int = 620) -> folium.Map:
@@ -100,8 +106,9 @@ def feed_text(view: LiveCoverage) -> str:
     why = {"down": f"no position newer than {age_text(f.stale_after_s)}",
            "degraded": "more than half the positions are stale",
            "ok": "positions are arriving"}[f.state]
+    tail = f", {counted}" if f.stale else ""
     return (f"{head}: {why}. Newest position {age_text(f.newest_age_s)} old; "
-            f"{f.stale} of {f.positions} positions stale ({f.stale_share:.0%}), {counted}.")
+            f"{f.stale} of {f.positions} positions stale ({f.stale_share:.0%}){tail}.")
 
 
 def feed_banner(view: LiveCoverage) -> None:

@@ -308,6 +308,12 @@ def test_what_if_table_picker_and_slider(demo_env) -> None:  # noqa: F811
                           ("min_officers", "Officers needed")):
         assert config[column]["label"] == label
     assert config["covered_after"]["type_config"]["format"] == "percent"
+    from ui.maps import ZONE_CHANGE_COLUMNS, ZONE_CHANGE_ORDER
+
+    widths = [ZONE_CHANGE_COLUMNS[c]["width"] for c in ZONE_CHANGE_ORDER]
+    assert sum(widths) <= 1150  # the wide layout's main column: nothing cut off
+    assert set(ZONE_CHANGE_ORDER) <= set(next(
+        d for d in at.dataframe if "covered_before" in d.value.columns).value.columns)
 
 
 def test_coverage_bars_are_not_red_and_slider_says_default(demo_env) -> None:  # noqa: F811
@@ -343,3 +349,13 @@ def test_upload_problems_name_file_level_rows_and_the_active_dataset(demo_env, t
     assert "Night \\<b\\>roster\\</b\\>" in line, line  # named, and escaped
     assert "python -m" not in " ".join(m.value for m in at.markdown)
     assert "python -m" not in _captions(at)
+
+
+def test_export_panel_states_the_real_displacement(demo_env) -> None:  # noqa: F811
+    from coverage.briefing.brief import DISPLACE_MAX_M, DISPLACE_MIN_M
+
+    at = _app()
+    at.switch_page("pages/zone_coverage.py").run()
+    options = at.selectbox(key="coverage-export-redact").options
+    assert f"Officer positions displaced {DISPLACE_MIN_M:g}-{DISPLACE_MAX_M:g} m" in options
+    assert "250-600 m" in " ".join(options)
