@@ -25,15 +25,7 @@ table = zone_view(cov)
 picked = st.dataframe(
     table, hide_index=True, width="stretch", key="cov_table",
     on_select="rerun", selection_mode="single-row",
-    column_config={
-        "covered_pct": st.column_config.ProgressColumn("covered", format="%.0f%%",
-                                                       min_value=0, max_value=100,
-                                                       color=maps.OK_COLOR),
-        "p50_min": st.column_config.NumberColumn("p50 (min)", format="%.1f"),
-        "p90_min": st.column_config.NumberColumn("p90 (min)", format="%.1f"),
-        "max_min": st.column_config.NumberColumn("max (min)", format="%.1f"),
-        "target_min": st.column_config.NumberColumn("target (min)", format="%g"),
-    },
+    column_config=maps.ZONE_TABLE_COLUMNS,
 )
 rows = picked.selection.rows if picked is not None else []
 if rows:

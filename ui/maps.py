@@ -55,6 +55,24 @@ ZONE_CHANGE_COLUMNS: dict[str, Any] = {
 }
 
 
+#: The coverage table's columns (``coverage.engine.report.zone_view``): plain labels; the
+#: covered bar in the covered-zone colour (never red for a covered zone).
+ZONE_TABLE_COLUMNS: dict[str, Any] = {
+    "zone_id": st.column_config.TextColumn("Zone"),
+    "name": st.column_config.TextColumn("Name"),
+    "priority": st.column_config.NumberColumn("P", format="%d", help="Priority, 1 = highest"),
+    "status": st.column_config.TextColumn("Status"),
+    "covered_pct": st.column_config.ProgressColumn("Covered", format="%.0f%%", min_value=0,
+                                                   max_value=100, color=OK_COLOR),
+    "p50_min": st.column_config.NumberColumn("p50 (min)", format="%.1f"),
+    "p90_min": st.column_config.NumberColumn("p90 (min)", format="%.1f"),
+    "max_min": st.column_config.NumberColumn("max (min)", format="%.1f"),
+    "target_min": st.column_config.NumberColumn("Target (min)", format="%g"),
+    "unreachable_nodes": st.column_config.NumberColumn("Unreachable nodes"),
+    "officers_within_target": st.column_config.NumberColumn("Officers in target"),
+    "min_officers": st.column_config.NumberColumn("Officers needed"),
+    "nodes": st.column_config.NumberColumn("Road nodes"),
+}
 #: The what-if table's columns in order (changes are read from before and after).
 ZONE_CHANGE_ORDER = ("zone_id", "name", "priority", "change", "covered_before",
                      "covered_after", "p90_before", "p90_after", "officers_before",
