@@ -42,6 +42,7 @@ from ui.feedback import checked, md
 
 VENDOR = Path(__file__).resolve().parent / "vendor" / "leaflet-draw"
 _PLAN_KEY = "seccov_last_plan"
+_PENDING_KEY = "seccov_select_current"
 MOVE_COLOR = "#0969da"
 RESERVE_COLOR = "#8250df"
 RESTORED_COLOR = "#1a7f37"
@@ -99,21 +100,29 @@ def desk_choice(key: str) -> Desk:
     options: dict[str, Desk] = {}
     current = state.current_scenario()
     if current is not None:
-        options[f"Current scenario: {current.scenario.name}"] = current
+        options[_current_label(current)] = current
     wi = state.what_if_desk()
     if wi is not None:
         options[f"The last what-if ({len(wi.scenario.remove)} suspended)"] = wi
     for label, saved in saved_desks().items():
         options[f"Saved {label}"] = saved
     options["No suspensions (the roster as it is)"] = Desk(Scenario(name="roster"))
+    pending = st.session_state.pop(_PENDING_KEY, None)
+    if pending is not None and pending[0] == key and pending[1] in options:
+        st.session_state[key] = pending[1]  # set before the box exists: allowed
     pick = st.selectbox("Start from", list(options), key=key)
     return options[str(pick)]
 
 
+def _current_label(desk: Desk) -> str:
+    return f"Current scenario: {desk.scenario.name}"
+
+
 def make_current(desk: Desk, choice_key: str) -> None:
-    """Make ``desk`` the current scenario and select it in the page's "Start from" box."""
+    """Make ``desk`` the current scenario and select it in the page's "Start from" box
+    (call before ``st.rerun()``)."""
     state.set_current_scenario(desk)
-    st.session_state.pop(choice_key, None)
+    st.session_state[_PENDING_KEY] = (choice_key, _current_label(desk))
 
 
 def _head(a: tuple[float, float], b: tuple[float, float]) -> list[list[float]]:

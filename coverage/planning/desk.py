@@ -240,6 +240,14 @@ def order_frame(order: DeploymentOrder) -> pd.DataFrame:
     })
 
 
+def comparable(a: Desk, b: Desk) -> tuple[Desk, Desk]:
+    """The two desks measured on the same zones: each gets the other's temporary zones too
+    (zones only measure; no unit moves), so their runs can be compared zone by zone."""
+    both = {z.zone_id: z for z in (*b.zones, *a.zones)}
+    zones = tuple(both[k] for k in sorted(both))
+    return replace(a, zones=zones), replace(b, zones=zones)
+
+
 def add_closures(desk: Desk, cov: Coverage, polygons: Sequence[str],
                  lines: Sequence[Sequence[tuple[float, float]]]) -> Desk:
     """Return a new desk whose scenario also closes ``polygons`` (every road touching one)
