@@ -7,7 +7,10 @@ Times, on ``geodata/peshawar/`` (90,633 nodes, 310 on-duty officers, 90 reserves
   suspension list, best of ``--repeat``;
 * the same with every on-duty officer suspended (all 974 zone nodes uncovered), exact
   over the stations and lazy greedy over all 90,633 road nodes;
-* a sweep of ``--runs`` random suspensions of 42 officers, in this process.
+* a sweep of ``--runs`` random suspensions of 42 officers, in this process;
+* the planning desk: a plan of 42 reserves and 10 moves (20 min at most) after the
+  suspension list, its deployment order, a plan of 10 moves and no reserve, and the
+  what-if of the 42 suspensions itself.
 
 Checks (the script fails if one does not hold): criticality losses equal full re-runs for
 ``--check`` officers; each backfill's ``objective_after`` equals ``objective_before`` plus
@@ -51,7 +54,7 @@ def best_of(fn: Callable[[], T], repeat: int) -> tuple[T, float]:
 
 def check_backfill(bf: Any, name: str) -> None:
     """Raise RuntimeError unless the measured objective equals before + the moves' gains."""
-    gained = sum(m.gain for m in bf.moves)
+    gained = sum(m.gain for m in (*bf.placed, *bf.moves))
     if abs(bf.objective_after - bf.objective_before - gained) > 1e-6:
         raise RuntimeError(f"{name}: objective_after {bf.objective_after} != before "
                            f"{bf.objective_before} + gains {gained}")
@@ -103,6 +106,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     check_backfill(greedy, "greedy backfill")
     logger.info("backfill: %.3f s (42 over stations), hard %.3f s, greedy nodes %.2f s",
                 bf_s, hard_s, greedy_s)
+    # the planning desk: 42 reserves and 10 moves after the 42 suspensions (as the Plan page
+    # runs it), the order it writes, and a plan that must move officers (no reserves)
+    from coverage.engine.analysis import suspend
+    from coverage.planning.order import deployment_order
+
+    plan, plan_s = best_of(lambda: backfill(cov42, 42, moves=10, max_move_min=20),
+                           args.repeat)
+    check_backfill(plan, "plan with moves")
+    _, order_s = best_of(lambda: deployment_order(plan), 1)
+    moves_only, moves_only_s = best_of(lambda: backfill(cov42, 0, moves=10), args.repeat)
+    check_backfill(moves_only, "moves only")
+    _, what_if_s = best_of(lambda: suspend(base, ids), args.repeat)
+    logger.info("plan 42+10: %.3f s; moves only: %.3f s; what-if: %.3f s", plan_s,
+                moves_only_s, what_if_s)
 
     model = sweep_model(base)
     draws = random_suspensions(model, args.runs, 42, seed=args.seed)
@@ -118,7 +135,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "backfill_reserves": 42,
         "backfill_objective_before": bf.objective_before,
         "backfill_objective_after": bf.objective_after,
-        "backfill_placed": len(bf.moves),
+        "backfill_placed": len(bf.placed),
+        "plan_42_reserves_10_moves_s": round(plan_s, 4),
+        "plan_objective_before_after": [plan.objective_before, plan.objective_after],
+        "plan_officers_short_before_after": [plan.before.overall.officers_short,
+                                             plan.after.overall.officers_short],
+        "plan_reserves_placed_moves": [len(plan.placed), len(plan.moves)],
+        "plan_optimal": plan.optimal,
+        "plan_order_s": round(order_s, 3),
+        "moves_only_10_s": round(moves_only_s, 4),
+        "moves_only_objective_after": moves_only.objective_after,
+        "moves_only_moved": len(moves_only.moves),
+        "moves_only_optimal": moves_only.optimal,
+        "what_if_42_s": round(what_if_s, 4),
         "backfill_optimal": bf.optimal,
         "criticality_suspended42_s": round(crit42_s, 4),
         "criticality_checked_officers": int(args.check),
@@ -126,7 +155,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "hard_backfill_s": round(hard_s, 4),
         "hard_objective_before": hard_bf.objective_before,
         "hard_objective_after": hard_bf.objective_after,
-        "hard_placed": len(hard_bf.moves),
+        "hard_placed": len(hard_bf.placed),
         "hard_officers_short_before_after": [hard.overall.officers_short,
                                              hard_bf.after.overall.officers_short],
         "hard_optimal": hard_bf.optimal,
@@ -135,7 +164,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "greedy_objective_after": greedy.objective_after,
         "greedy_bound": round(greedy.bound, 6),
         "greedy_optimal": greedy.optimal,
-        "greedy_placed": len(greedy.moves),
+        "greedy_placed": len(greedy.placed),
         "k5_stations_exact_vs_greedy_officers_short": [
             exact5.after.overall.officers_short, greedy5.after.overall.officers_short],
         "sweep_runs": args.runs,
