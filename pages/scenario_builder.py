@@ -29,9 +29,10 @@ with st.container(border=True):
     add = c1.button("Add to the scenario", type="primary", key="sb_add",
                     icon=":material/add_location_alt:")
     c2.caption("Polygons or rectangles close every road they touch (or outline the "
-               "temporary zone); a line closes the roads along it; a marker places the reserve.")
+               "temporary zone); a line closes the roads it crosses; a marker places the "
+               "reserve.")
 if add:
-    changed = feedback.checked(planning.add_drawings, desk, before, mode,
+    changed = feedback.checked(planning.add_drawings, desk, mode,
                                (drawn or {}).get("all_drawings"), zone=zone, reserve=reserve)
     planning.make_current(changed, "sb_start")
     planning.next_draw_round()

@@ -267,12 +267,12 @@ def reserve_field(mode: str, cov: Coverage, *, key: str) -> str | None:
     return st.selectbox("Reserve officer", ids, key=key) if ids else None
 
 
-def add_drawings(desk: Desk, cov: Coverage, mode: str, features: Any, *,
+def add_drawings(desk: Desk, mode: str, features: Any, *,
                  zone: dict[str, Any], reserve: str | None) -> Desk:
     """The desk with what was drawn added, as ``mode`` says; DataError when nothing fits."""
     polygons, points, lines = drawn_shapes(features)
     if mode == "close" and (polygons or lines):
-        return add_closures(desk, cov, polygons, lines)
+        return add_closures(desk, polygons, lines)
     if mode == "zone" and polygons:
         wkt = polygons[-1]
         return add_zone(desk, TemporaryZone(wkt=wkt, **zone))

@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -192,17 +191,6 @@ def drawn_area(features: Sequence[Mapping[str, Any]] | None) -> Any:
     return shapely.union_all([shapely.from_wkt(w) for w in polygons]) if polygons else None
 
 
-def closed_pairs_along(cov: Coverage, line: Sequence[tuple[float, float]]) -> tuple[
-        tuple[int, int], ...]:
-    """Road node id pairs to close along a drawn line: consecutive nodes nearest its vertices."""
-    net = cov.dataset.network
-    xs = np.array([p[0] for p in line])
-    ys = np.array([p[1] for p in line])
-    nodes, _ = net.nearest_nodes(xs, ys)
-    ids = [int(net.node_id[n]) for n in nodes]
-    return tuple((a, b) for a, b in itertools.pairwise(ids) if a != b)
-
-
 def random_outcomes(cov: Coverage, runs: int, size: int, *, seed: int = 0
                     ) -> Iterator[Outcome]:
     """Yield the outcome of ``runs`` random suspensions of ``size`` available officers, one
@@ -248,14 +236,19 @@ def comparable(a: Desk, b: Desk) -> tuple[Desk, Desk]:
     return replace(a, zones=zones), replace(b, zones=zones)
 
 
-def add_closures(desk: Desk, cov: Coverage, polygons: Sequence[str],
-                 lines: Sequence[Sequence[tuple[float, float]]]) -> Desk:
-    """Return a new desk whose scenario also closes ``polygons`` (every road touching one)
-    and the roads along ``lines`` (node pairs nearest their vertices)."""
+#: Half-width of a drawn closure line, in degrees (about 10 m): the roads it crosses close.
+LINE_HALF_WIDTH_DEG = 1e-4
+
+
+def add_closures(desk: Desk, polygons: Sequence[str],
+                 lines: Sequence[Sequence[tuple[float, float]]] = ()) -> Desk:
+    """Return a new desk whose scenario also closes every road touching one of ``polygons``
+    or crossing one of ``lines`` (a line closes a strip about 20 m wide)."""
     s = desk.scenario
-    pairs = tuple(p for line in lines for p in closed_pairs_along(cov, line))
+    strips = [str(shapely.to_wkt(shapely.LineString(line).buffer(LINE_HALF_WIDTH_DEG),
+                                 rounding_precision=7)) for line in lines if len(line) >= 2]
     return replace(desk, scenario=replace(
-        s, closed_areas=(*s.closed_areas, *polygons), closed_roads=(*s.closed_roads, *pairs)))
+        s, closed_areas=(*s.closed_areas, *polygons, *strips)))
 
 
 def add_zone(desk: Desk, zone: TemporaryZone) -> Desk:
