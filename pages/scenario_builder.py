@@ -21,7 +21,7 @@ with st.container(border=True):
                     key="sb_mode", format_func=planning.DRAW_MODES.get)
     zone = planning.zone_fields(mode, key="sb_zone")
     reserve = planning.reserve_field(mode, before, key="sb_reserve")
-    draw_map = maps.map_of(after, baseline=before)
+    draw_map = maps.map_of(after, baseline=before, extra=[planning.closures_layer(desk)])
     planning.draw_control(line=mode == "close", point=mode == "reserve").add_to(draw_map)
     drawn = st_folium(draw_map, key=f"sb-map-{planning.draw_round()}", height=520,
                       use_container_width=True, returned_objects=["all_drawings"])
@@ -40,16 +40,19 @@ if add:
     st.rerun()
 
 with st.expander("Turnout delay", icon=":material/timer:"):
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     every = c1.number_input("Every unit (s)", 0, 1800, int(desk.scenario.turnout_s), 10,
                             key="sb_turnout")
     stations = c2.multiselect("Stations with their own delay",
                               sorted(before.dataset.stations["station_id"].astype(str)),
                               key="sb_turnout_stations")
-    own = c3.number_input("Their delay (s)", 0, 1800, 120, 10, key="sb_turnout_own")
+    units = c3.multiselect("Officers with their own delay", list(before.units.officer_id),
+                           key="sb_turnout_units")
+    own = c4.number_input("Their delay (s)", 0, 1800, 120, 10, key="sb_turnout_own")
     if st.button("Apply the delays", key="sb_turnout_apply"):
         planning.make_current(planning.with_station_delays(desk, before, float(every),
-                                                           stations, float(own)), "sb_start")
+                                                           stations, float(own), units),
+                              "sb_start")
         auth.record("scenario_run", page="scenario_builder", step="turnout")
         st.rerun()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import folium
+import shapely
 import streamlit as st
 from folium.plugins import Draw
 
@@ -285,11 +286,22 @@ def add_drawings(desk: Desk, mode: str, features: Any, *,
 
 
 def with_station_delays(desk: Desk, cov: Coverage, every_s: float, stations: list[str],
-                        own_s: float) -> Desk:
-    """The desk with turnout delays: every unit, and the officers of ``stations``."""
+                        own_s: float, officers: list[str] | None = None) -> Desk:
+    """The desk with turnout delays: every unit, and the officers of ``stations`` and
+    ``officers`` their own."""
     off = cov.dataset.officers
     ids = off.loc[off["station_id"].astype(str).isin(stations), "officer_id"].astype(str)
-    return with_delays(desk, every_s, list(ids), own_s)
+    return with_delays(desk, every_s, sorted({*ids, *(officers or [])}), own_s)
+
+
+def closures_layer(desk: Desk) -> folium.FeatureGroup:
+    """The scenario's closed areas, hatched red (fixed style, no text from data)."""
+    group = folium.FeatureGroup(name="Closed roads")
+    for wkt in desk.scenario.closed_areas:
+        folium.GeoJson(shapely.geometry.mapping(shapely.from_wkt(wkt)), style_function=lambda _: {
+            "color": "#cf222e", "weight": 2, "fillColor": "#cf222e", "fillOpacity": 0.25,
+            "dashArray": "4 3"}, tooltip="closed").add_to(group)
+    return group
 
 
 def temporary_zone_rows(cov: Coverage, desk: Desk) -> Any:
