@@ -97,9 +97,14 @@ def test_deploy_reassign_and_remove_by_hand(dataset) -> None:
 
 def test_invalid_inputs_name_the_field(dataset) -> None:
     with pytest.raises(DataError, match=r"field remove\[0\]: officer 'X' is not in officers\.csv"
-                                        r"\n.*field deploy\[0\]: officer 'D' is not an "
-                                        r"available reserve \(status on_duty\)"):
-        apply_scenario(dataset, Scenario(remove=("X",), deploy=(Deployment("D", node_id=4),)))
+                                        r"\n.*field deploy\[0\]: officer 'E' is not an "
+                                        r"available reserve or on-duty officer "
+                                        r"\(status off_duty\)"):
+        apply_scenario(dataset, Scenario(remove=("X",), deploy=(Deployment("E", node_id=4),)))
+    # an on-duty officer deployed to a site is a move (backfill with moves)
+    moved = apply_scenario(dataset, Scenario(deploy=(Deployment("D", node_id=4),)))
+    assert int(moved.dataset.network.node_id[moved.units.node[
+        moved.units.officer_id.index("D")]]) == 4
     with pytest.raises(DataError, match=r"field reassign\[0\]: station 'S9'"):
         apply_scenario(dataset, Scenario(reassign=(Reassignment("A", "S9"),)))
     with pytest.raises(DataError, match=r"field deploy\[0\]: give node_id, or lon and lat"):
