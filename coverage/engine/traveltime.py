@@ -376,7 +376,8 @@ def times_from(
     Row ``i`` holds the travel time from ``sources[i]`` to each node (or to each node in
     ``columns``), its delay included; times beyond ``limit_s`` are ``inf``. The sums are
     formed as in :func:`travel_times` (delay first, then edge by edge), so comparing the two
-    is exact. Searches run ``chunk`` sources at a time to bound memory.
+    is exact. With a finite ``limit_s`` each source is searched on the nodes it can reach
+    (see :func:`reach_to`); otherwise ``chunk`` sources at a time on the whole graph.
     """
     src = np.asarray(sources, dtype=np.int64)
     _check_nodes(net, src, "sources")
@@ -385,6 +386,17 @@ def times_from(
     width = net.n_nodes if cols is None else cols.size
     out = np.full((src.size, width), np.inf)
     if src.size == 0:
+        return out
+    if math.isfinite(float(limit_s)) and math.isfinite(float(limit_s) * net.max_speed_mps):
+        search = _Bounded(net, net.csr)
+        scratch = np.full(net.n_nodes, np.inf)
+        want = np.arange(net.n_nodes) if cols is None else cols
+        for i, node in enumerate(src.tolist()):
+            delay = 0.0 if delays is None else float(delays[i])
+            found, seconds = search.run(node, float(limit_s), delay)
+            scratch[found] = seconds
+            out[i] = scratch[want]
+            scratch[found] = np.inf
         return out
     graph, starts = net.csr, src
     if delays is not None:
@@ -496,69 +508,86 @@ def reach_to(net: RoadNetwork, targets: npt.ArrayLike, *, limit_s: npt.ArrayLike
     limits = np.asarray(np.broadcast_to(np.asarray(limit_s, dtype=np.float64), tgt.shape),
                         dtype=np.float64).copy()
     _check_nodes(net, tgt, "targets")
-    n = net.n_nodes
-    speed = net.max_speed_mps
-    local = np.full(n, UNREACHED, dtype=np.int64)
-    parts_n: list[IntArray] = []
-    parts_s: list[FloatArray] = []
-    share = 0.5  # of the top-speed radius tried first; 1 once a first try fell short
-    for node, limit in zip(tgt.tolist(), limits.tolist(), strict=True):
-        found = None
-        bound = limit * speed
-        radius = max(1.0, share * bound) if math.isfinite(bound) else math.inf
-        while found is None and math.isfinite(radius):
-            area = net.nodes_within(node, radius)
-            if area.size > n // 2:
-                break
-            found = _local_reach(net, node, area, limit, local)
-            if found is None and radius < bound:
-                share = 1.0
-            radius *= 2.0
-        if found is None:
-            row = dijkstra(net.csr_reverse, directed=True, indices=[node], limit=limit)[0]
-            hit = np.flatnonzero(np.isfinite(row))
-            found = (hit.astype(np.int64), row[hit])
-        parts_n.append(found[0])
-        parts_s.append(found[1])
-    sizes = np.array([p.size for p in parts_n], dtype=np.int64)
+    search = _Bounded(net, net.csr_reverse)
+    parts = [search.run(node, limit) for node, limit in zip(tgt.tolist(), limits.tolist(),
+                                                            strict=True)]
+    sizes = np.array([p[0].size for p in parts], dtype=np.int64)
     indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     empty_i, empty_f = np.empty(0, dtype=np.int64), np.empty(0)
-    return Reach(n_nodes=n, targets=tgt, limit_s=limits, indptr=indptr,
-                 node=np.concatenate(parts_n) if parts_n else empty_i,
-                 seconds=np.concatenate(parts_s) if parts_s else empty_f)
+    return Reach(n_nodes=net.n_nodes, targets=tgt, limit_s=limits, indptr=indptr,
+                 node=np.concatenate([p[0] for p in parts]) if parts else empty_i,
+                 seconds=np.concatenate([p[1] for p in parts]) if parts else empty_f)
 
 
-def _local_reach(
-    net: RoadNetwork, target: int, area: IntArray, limit: float, local: IntArray
-) -> tuple[IntArray, FloatArray] | None:
-    """Search against traffic to ``target`` inside ``area``; None when that is not exact.
+class _Bounded:
+    """Time-limited single-source searches on ``graph`` (the CSR or its reverse), each on the
+    nodes within reach by straight-line top speed, checked exact (see :func:`reach_to`)."""
 
-    ``local`` is an all ``-1`` scratch array of one entry per node, left as found.
-    """
-    rev = net.csr_reverse
-    local[area] = np.arange(area.size)
-    try:
-        starts, stops = rev.indptr[area], rev.indptr[area + 1]
-        counts = stops - starts
-        # positions of area's rows in the reverse CSR, row after row
-        pos = np.repeat(stops - np.cumsum(counts), counts) + np.arange(int(counts.sum()))
-        cols = local[rev.indices[pos]]
-        weights = rev.data[pos]
+    def __init__(self, net: RoadNetwork, graph: sp.csr_array) -> None:
+        self.net = net
+        self.graph = graph
+        self.speed = net.max_speed_mps
+        self.local = np.full(net.n_nodes, UNREACHED, dtype=np.int64)  # scratch, kept -1
+        self.share = 0.5  # of the top-speed radius tried first; 1 once a try fell short
+
+    def run(self, node: int, limit: float, delay: float = 0.0) -> tuple[IntArray, FloatArray]:
+        """Nodes within ``limit`` s of ``node`` (leaving ``delay`` s late), ascending, and
+        their seconds (the delay included, summed first as a virtual edge)."""
+        bound = limit * self.speed
+        radius = max(1.0, self.share * bound) if math.isfinite(bound) else math.inf
+        n = self.net.n_nodes
+        while math.isfinite(radius):
+            area = self.net.nodes_within(node, radius)
+            if area.size > n // 2:
+                break
+            found = self._local(node, area, limit, delay)
+            if found is not None:
+                return found
+            if radius < bound:
+                self.share = 1.0
+            radius *= 2.0
+        graph, start = self.graph, node
+        if delay:
+            graph = with_sources(self.graph, np.array([node]), np.array([delay]))
+            start = n
+        row = dijkstra(graph, directed=True, indices=[start], limit=limit)[0][:n]
+        hit = np.flatnonzero(np.isfinite(row))
+        return hit.astype(np.int64), row[hit]
+
+    def _local(self, node: int, area: IntArray, limit: float,
+               delay: float) -> tuple[IntArray, FloatArray] | None:
+        """Search inside ``area`` only; None when that is not exact."""
+        g, local = self.graph, self.local
+        local[area] = np.arange(area.size)
+        try:
+            starts, stops = g.indptr[area], g.indptr[area + 1]
+            counts = stops - starts
+            # positions of area's rows in the CSR, row after row
+            pos = np.repeat(stops - np.cumsum(counts), counts) + np.arange(int(counts.sum()))
+            cols = local[g.indices[pos]]
+            start = int(local[node])
+        finally:
+            local[area] = UNREACHED
+        weights = g.data[pos]
         inside = cols >= 0
         row_of = np.repeat(np.arange(area.size), counts)
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of[inside],
-                                                            minlength=area.size))])
-        sub = sp.csr_array((weights[inside], cols[inside], indptr),
-                           shape=(area.size, area.size))
-        dist = dijkstra(sub, directed=True, indices=[int(local[target])], limit=limit)[0]
-    finally:
-        local[area] = UNREACHED
-    leave = dist[row_of[~inside]] + weights[~inside]
-    if np.any(leave <= limit):
-        return None
-    hit = np.flatnonzero(np.isfinite(dist))
-    order = np.argsort(area[hit])
-    return area[hit][order].astype(np.int64), dist[hit][order]
+        rows_in, cols_in, w_in = row_of[inside], cols[inside], weights[inside]
+        size = area.size
+        if delay:  # a virtual start joined to the node by the delay, as with_sources does
+            rows_in = np.concatenate([rows_in, [size]])
+            cols_in = np.concatenate([cols_in, [start]])
+            w_in = np.concatenate([w_in, [delay]])
+            start, size = size, size + 1
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows_in, minlength=size))])
+        order = np.argsort(rows_in, kind="stable")
+        sub = sp.csr_array((w_in[order], cols_in[order], indptr), shape=(size, size))
+        dist = dijkstra(sub, directed=True, indices=[start], limit=limit)[0][: area.size]
+        leave = dist[row_of[~inside]] + weights[~inside]
+        if np.any(leave <= limit):
+            return None
+        hit = np.flatnonzero(np.isfinite(dist))
+        order = np.argsort(area[hit])
+        return area[hit][order].astype(np.int64), dist[hit][order]
 
 
 def times_to(

@@ -7,10 +7,11 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
+from scipy.sparse.csgraph import dijkstra
 
 from coverage.data.network import RoadNetwork, compile_graph, great_circle_m
 from coverage.engine import traveltime
-from coverage.engine.traveltime import reach_to, times_to
+from coverage.engine.traveltime import reach_to, times_from, times_to, with_sources
 from tests.engine.test_traveltime import line_graph, random_network
 
 
@@ -62,14 +63,14 @@ def networkx_reach(net: RoadNetwork, D: nx.DiGraph, target: int, limit: float) -
 def test_local_searches_equal_dense_and_networkx(seed: int, monkeypatch) -> None:
     net, D = geo_grid(seed)
     calls = []
-    original = traveltime._local_reach
+    original = traveltime._Bounded._local
 
     def spy(*args, **kwargs):
         out = original(*args, **kwargs)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(traveltime, "_local_reach", spy)
+    monkeypatch.setattr(traveltime._Bounded, "_local", spy)
     rng = np.random.default_rng(seed)
     targets = rng.choice(net.n_nodes, 12, replace=False)
     limits = rng.choice([0.0, 15.0, 40.0, 90.0, 240.0, 2000.0, np.inf], 12)
@@ -122,3 +123,27 @@ def test_within_equals_the_dense_comparison(seed: int) -> None:
     np.testing.assert_array_equal(reach.within(nodes, delay_s=delays, limit_s=limits),
                                   dense + delays[None, :] <= limits[:, None])
     assert reach.within([]).shape == (5, 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_times_from_local_equals_whole_graph_search(seed: int) -> None:
+    """The bounded searches give exactly the seconds of the former whole-graph search."""
+    net, D = geo_grid(seed, side=16)
+    rng = np.random.default_rng(seed)
+    src = rng.choice(net.n_nodes, 6)
+    delays = rng.choice([0.0, 15.0, 45.0], 6)
+    cols = rng.choice(net.n_nodes, 40)
+    for limit in (20.0, 120.0, 600.0):
+        for delay in (None, delays):
+            got = times_from(net, src, delay_s=delay, limit_s=limit, columns=cols)
+            graph, starts = net.csr, src
+            if delay is not None:
+                graph = with_sources(net.csr, src, delays)
+                starts = np.arange(net.n_nodes, net.n_nodes + src.size)
+            want = dijkstra(graph, directed=True, indices=starts, limit=limit)
+            np.testing.assert_array_equal(got, want[:, : net.n_nodes][:, cols])
+    lengths = nx.single_source_dijkstra_path_length(D, int(net.node_id[src[0]]), weight="w")
+    row = times_from(net, src[:1], limit_s=300.0)[0]
+    for v, t in lengths.items():
+        i = int(net.index_of([v])[0])
+        assert row[i] == (pytest.approx(t) if t <= 300.0 else np.inf)
