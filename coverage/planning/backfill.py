@@ -345,7 +345,7 @@ def backfill(
         steps = [(-1, s, g, round(h)) for s, g, h in marginal_order(reserve_only, sol.count)]
         bound, optimal, how = sol.bound, sol.optimal, sol.method
     else:
-        mp, allowed = _move_problem(cov, dem, sites, k=k, m=m, counts=counts, within=within,
+        mp, travel = _move_problem(cov, dem, sites, k=k, m=m, counts=counts, within=within,
                                     capacity=capacity, turnout_s=turnout_s,
                                     max_move_min=max_move_min, enumerate_pairs=exact)
         if exact:
@@ -353,7 +353,7 @@ def backfill(
         else:
             relaxed = replace(reserve_only, k=k + m)  # a move adds at most what a reserve adds
             plan = solve_moves_greedy(mp, bound_gain=solve_greedy(relaxed).bound,
-                                      allowed=allowed)
+                                      travel=travel)
             notes.append(f"{sites.node.size:,} candidate sites: moves chosen by greedy, with "
                          "the bound of placing reserves for every move")
         steps = ranked(mp, plan)
@@ -392,14 +392,15 @@ def _move_problem(
     within: IntArray, capacity: IntArray, turnout_s: float, max_move_min: float | None,
     enumerate_pairs: bool,
 ) -> tuple[MoveProblem, Any]:
-    """Build the relocation problem over the items a plan can change (see relocation.py).
+    """Build the relocation problem over the items a plan can change (see relocation.py),
+    and a function giving a move's travel seconds (None: not allowed).
 
     Unit coverage is searched forward from the units that stand within the largest target
     of some zone node (one backward search finds them). With ``enumerate_pairs`` the
     allowed moves are listed with their travel seconds: every unit that covers a changeable
     item or counts for a zone, to every useful site within the limit, and for each site the
-    ``m`` nearest of the other units (all of them equal but for travel). Otherwise a callback
-    checks a move's travel when the greedy wants it.
+    ``m`` nearest of each class of interchangeable units. Otherwise the greedy asks the
+    travel function (None: not allowed) for the moves it wants.
     """
     net, tt = cov.times.network, cov.times
     n_units = len(tt.unit_ids)
@@ -454,15 +455,16 @@ def _move_problem(
         pair_s=_cat(pair_t, np.float64), k=k, m=m, capacity=capacity)
     cache: dict[int, np.ndarray] = {}
 
-    def allowed(u: int, s: int) -> bool:
+    def travel(u: int, s: int) -> float | None:
         node = int(sites.node[s])
         if node not in cache:
             cache[node] = dijkstra(net.csr_reverse, directed=True, indices=[node],
                                    limit=limit_move)[0]
         secs = float(cache[node][tt.unit_nodes[u]])
-        return node != int(tt.unit_nodes[u]) and np.isfinite(secs) and secs <= limit_move
+        ok = node != int(tt.unit_nodes[u]) and np.isfinite(secs) and secs <= limit_move
+        return secs if ok else None
 
-    return mp, allowed
+    return mp, travel
 
 
 def _cat(parts: list[Any], kind: Any) -> Any:

@@ -262,13 +262,15 @@ def _short_removed(pb: MoveProblem, within: IntArray, delta: IntArray) -> FloatA
 
 
 def solve_moves_greedy(pb: MoveProblem, *, bound_gain: float,
-                       allowed: Callable[[int, int], bool] | None = None,
+                       travel: Callable[[int, int], float | None] | None = None,
                        sites_per_step: int = 32) -> MovePlan:
     """Greedy: each step takes the reserve or move adding the most (objective, then officers
     short removed; a reserve before a move on a tie).
 
     Moves are tried to the ``sites_per_step`` sites that would gain most from one more unit;
-    ``allowed(unit, site)`` may refuse a move (e.g. beyond the travel limit). ``bound_gain``
+    ``travel(unit, site)`` gives a move's seconds, or None to refuse it (beyond the travel
+    limit, no road path); among equally good moves to a site the nearest officer goes.
+    ``bound_gain``
     is a valid upper bound on any plan's gain (the reserve-only bound with ``k + m``
     reserves); the plan is proven optimal when it meets it.
     """
@@ -305,19 +307,29 @@ def solve_moves_greedy(pb: MoveProblem, *, bound_gain: float,
             short = _short_removed(pb, within, delta.reshape(len(within), -1)).reshape(
                 free.size, top.size)
             order = np.lexsort((short.ravel(), gain.ravel()))[::-1]
+            found: tuple[float, float] | None = None  # the best allowed (gain, short)
+            nearest, best_site = np.inf, -1
+            cand: tuple[float, float, int, int, int] | None = None
             for flat in order.tolist():
                 i, j = divmod(flat, top.size)
                 u, s = int(free[i]), int(top[j])
-                cand = (float(gain[i, j]), float(short[i, j]), -1, u, s)
-                if best is not None and cand[:2] <= best[:2]:
+                key = (float(gain[i, j]), float(short[i, j]))
+                if (best is not None and key <= best[:2]) or (found is not None
+                                                              and key < found):
                     break
+                if found is not None and s != best_site:  # ties: the nearest, same site
+                    continue
                 if (u, s) in refused:
                     continue
-                if allowed is not None and not allowed(u, s):
+                secs = 0.0 if travel is None else travel(u, s)
+                if secs is None:
                     refused.add((u, s))
                     continue
+                if found is None or secs < nearest:
+                    found, nearest, best_site = key, secs, s
+                    cand = (key[0], key[1], -1, u, s)
+            if cand is not None:
                 best = cand
-                break
         if best is None or (best[0] <= _TOL and best[1] <= 0):
             break
         _, _, kind, u, s = best
