@@ -18,7 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
 from folium.elements import JSCSSMixin
+from jinja2 import Template
 from shapely.geometry import LineString
 
 from coverage import settings
@@ -210,6 +212,7 @@ def base_map(
     if bounds is not None:
         x0, y0, x1, y1 = bounds
     m.fit_bounds([[y0, x0], [y1, x1]])
+    _LabelZoom().add_to(m)
     if asset_base_url is not None:
         use_local_assets(m, asset_base_url)
     return m
@@ -241,8 +244,38 @@ def zones_group(cov: Coverage, *, baseline: Coverage | None = None,
     return group
 
 
+#: Below this zoom only the gap zones keep their labels (the rest would overlap).
+LABEL_ALL_ZOOM = 14
+
+
+class _LabelZoom(MacroElement):
+    """Below :data:`LABEL_ALL_ZOOM`, hide the labels of zones without a gap (CSS class)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+(function (map) {
+  if (!document.getElementById("seccov-label-css")) {
+    var css = document.createElement("style"); css.id = "seccov-label-css";
+    css.textContent = ".seccov-far .seccov-zone-label.seccov-ok { display: none; }";
+    document.head.appendChild(css);
+  }
+  function fit() {
+    map.getContainer().classList.toggle("seccov-far", map.getZoom() < {{ this.zoom }});
+  }
+  map.on("zoomend", fit); map.whenReady(fit);
+})({{ this._parent.get_name() }});
+{% endmacro %}""")
+
+    def __init__(self, zoom: int = LABEL_ALL_ZOOM) -> None:
+        super().__init__()
+        self.zoom = int(zoom)
+
+
 def zone_labels_group(cov: Coverage, *, name: str = "Zone labels") -> folium.FeatureGroup:
-    """Zone names at each zone's representative point (escaped); gap zones in bold."""
+    """Zone names at each zone's representative point (escaped); gap zones in bold.
+
+    Maps from :func:`base_map` show only the gap zones' labels below zoom
+    :data:`LABEL_ALL_ZOOM` (district view), every label closer in.
+    """
     zones = cov.dataset.zones
     gap = dict(zip(cov.table["zone_id"].astype(str), cov.table["gap"].astype(bool),
                    strict=True))
@@ -254,9 +287,11 @@ def zone_labels_group(cov: Coverage, *, name: str = "Zone labels") -> folium.Fea
         p = geom.representative_point()
         weight = "700" if gap.get(zid) else "400"
         color = "#8f2d00" if gap.get(zid) else "#1b1f24"
+        kind = "seccov-gap" if gap.get(zid) else "seccov-ok"
         folium.Marker(
             [p.y, p.x], icon=folium.DivIcon(
-                html=(f'<div class="seccov-zone-label" style="font:{weight} 11px sans-serif;'
+                html=(f'<div class="seccov-zone-label {kind}" '
+                      f'style="font:{weight} 11px sans-serif;'
                       f"color:{color};text-align:center;white-space:nowrap;"
                       "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;"
                       f'pointer-events:none">{html.escape(label)}</div>'),

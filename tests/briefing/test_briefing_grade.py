@@ -104,7 +104,7 @@ def test_station_tooltip_counts_the_stations_officers(brief, tiny_inputs) -> Non
 def test_zones_labelled_above_station_aggregates_and_stations_on_top(brief) -> None:
     page = coverage_map(brief.coverage, officers=brief.officers,
                         officers_name=brief.officers_name).get_root().render()
-    assert page.count("seccov-zone-label") == 2
+    assert page.count("seccov-zone-label seccov-") == 2  # one label per zone
     # the label is escaped text (then JSON-encoded by folium)
     assert "\\u003eEast \\u0026lt;script\\u0026gt;\\u003c/div" in page
     assert "East <script>" not in page
@@ -301,3 +301,32 @@ def test_static_fallback_png_has_the_panel_and_the_size(brief) -> None:
     red = (pixels[..., 0] > 140) & (pixels[..., 1] < 60) & (pixels[..., 2] < 70)
     assert red[:40, -PANEL_PX:].any()
     assert red[-40:, -PANEL_PX:].any()
+
+
+def test_district_view_labels_only_the_gap_zones(brief) -> None:
+    chromium_or_skip()
+    from coverage.briefing.assets import offline_html
+    from coverage.briefing.mapview import LABEL_ALL_ZOOM
+
+    page = offline_html(coverage_map(brief.coverage).get_root().render())
+    tab, handles = _open(page.replace("</body>", "<script>window.seccovReady = true;"
+                                      "</script></body>"), 900, 600)
+    try:
+        gap = int(brief.coverage.table["gap"].sum())
+        n = len(brief.coverage.table)
+        assert 0 < gap < n
+
+        def shown() -> int:
+            return int(tab.evaluate("() => Array.from(document.querySelectorAll("
+                                    "'.seccov-zone-label')).filter(e => "
+                                    "getComputedStyle(e).display !== 'none').length"))
+
+        name = tab.evaluate("() => Object.keys(window).find(k => k.startsWith('map_'))")
+        tab.evaluate(f"() => window['{name}'].setZoom({LABEL_ALL_ZOOM - 2}, "
+                     "{animate: false})")
+        assert shown() == gap
+        tab.evaluate(f"() => window['{name}'].setZoom({LABEL_ALL_ZOOM + 1}, "
+                     "{animate: false})")
+        assert shown() == n
+    finally:
+        _close(handles)
