@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
+from coverage.ops import audit
+from coverage.ops.store import open_store
 from tests.app.test_browser import (  # noqa: F401 - fixtures used by name
     MAP_IFRAME,
     SHOTS,
@@ -90,6 +93,10 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
 
     # plan from the current scenario, apply it, download the order
     _go(tab, "Plan", "Plan: reserves and moves")
+    k = tab.page.get_by_label("Reserves to place (K)")
+    k.fill("2")
+    k.press("Enter")
+    _settle(tab)
     t0 = time.perf_counter()
     tab.page.get_by_role("button", name="Run plan").click()
     tab.page.get_by_text(re.compile(r"Plan ready in [\d.]+ s")).wait_for(timeout=120_000)
@@ -126,10 +133,21 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     _settle(tab, 2000)
     tab.page.get_by_text("Saved as #2.").wait_for()
     tab.page.get_by_text("Compare A").wait_for()
+    # the builder's map and the two compared ones
+    tab.page.locator(MAP_IFRAME).nth(2).wait_for(timeout=120_000)
+    _settle(tab, 1500)
     tab.screenshot("planning-compare")
-    assert tab.page.locator(MAP_IFRAME).count() >= 3  # the builder's map and the two compared
 
     _go(tab, "Criticality", "Criticality")
     tab.map_frame()
     tab.screenshot("planning-criticality")
     tab.assert_clean()
+
+    # every run, apply, save and export is in the audit log
+    data = Path(tab.server.env["SECCOV_DATA_DIR"])
+    with open_store(f"sqlite:///{data / 'seccov.db'}") as store:
+        entries = [(e.action, e.details) for e in audit.query(store, limit=None)]
+    steps = {d.get("step") for a, d in entries if a == "scenario_run"}
+    assert {"close", "zone", "plan", "apply"} <= steps, entries
+    assert sum(a == "scenario_saved" for a, _ in entries) == 2
+    assert any(a == "export" and d.get("format") == "order-pdf" for a, d in entries)
