@@ -359,3 +359,17 @@ def test_export_panel_states_the_real_displacement(demo_env) -> None:  # noqa: F
     options = at.selectbox(key="coverage-export-redact").options
     assert f"Officer positions displaced {DISPLACE_MIN_M:g}-{DISPLACE_MAX_M:g} m" in options
     assert "250-600 m" in " ".join(options)
+
+
+def test_each_devices_last_report_oldest_first_in_local_time(demo_env) -> None:  # noqa: F811
+    from ui import state
+
+    _write(state.store_url(), [("KP-0001", 34.0, 71.55, 30), ("KP-0003", 34.0, 71.55, 7200)])
+    at = _app()
+    table = next(d.value for d in at.dataframe if "device" in d.value.columns)
+    assert list(table["device"]) == ["KP-0003", "KP-0001"]  # oldest first
+    assert table["age"].iloc[0] == "2.0 h"
+    assert table["age"].iloc[1].endswith(" s")  # 30 s and the time the app took to start
+    assert 30 <= int(table["age"].iloc[1].split()[0]) < 90
+    assert list(table["stale"]) == [True, False]
+    assert all("PKT (Asia/Karachi, UTC+05:00)" in t for t in table["last report"])
