@@ -39,6 +39,15 @@ if add:
     auth.record("scenario_run", page="scenario_builder", step=mode)
     st.rerun()
 
+with st.expander("Close roads by name", icon=":material/block:"):
+    roads = st.multiselect("Roads", desks.road_names(before), key="sb_roads",
+                           placeholder="Type a road name")
+    if st.button("Close these roads", key="sb_roads_close", disabled=not roads):
+        planning.make_current(desks.close_named_roads(desk, before, roads), "sb_start")
+        auth.record("scenario_run", page="scenario_builder", step="close_roads",
+                    roads=len(roads))
+        st.rerun()
+
 with st.expander("Turnout delay", icon=":material/timer:"):
     c1, c2, c3, c4 = st.columns(4)
     every = c1.number_input("Every unit (s)", 0, 1800, int(desk.scenario.turnout_s), 10,

@@ -289,3 +289,19 @@ def zone_rows(cov: Coverage, zone_ids: Sequence[str]) -> pd.DataFrame:
 
     view = zone_view(cov)
     return view.loc[view["zone_id"].isin([str(z) for z in zone_ids])].reset_index(drop=True)
+
+
+def road_names(cov: Coverage) -> list[str]:
+    """The named roads of the run's network, sorted (to pick closures by name)."""
+    names = np.unique(np.asarray(cov.dataset.network.name, dtype=str))
+    return [str(n) for n in names if n]
+
+
+def close_named_roads(desk: Desk, cov: Coverage, names: Sequence[str]) -> Desk:
+    """Return a new desk whose scenario also closes every edge of the roads ``names``."""
+    net = cov.dataset.network
+    hit = np.isin(np.asarray(net.name, dtype=str), [str(n) for n in names])
+    pairs = {(int(net.node_id[u]), int(net.node_id[v]))
+             for u, v in zip(net.edge_u[hit], net.edge_v[hit], strict=True) if u != v}
+    s = desk.scenario
+    return replace(desk, scenario=replace(s, closed_roads=(*s.closed_roads, *sorted(pairs))))

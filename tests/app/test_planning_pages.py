@@ -81,6 +81,13 @@ def test_scenario_builder_saves_reopens_and_compares(demo_env) -> None:
     at.switch_page("pages/scenario_builder.py").run()
     _ok(at)
     assert _metrics(at)["Zones with a gap"] == "6"
+    # close a named road: the scenario says so
+    at.multiselect(key="sb_roads").set_value([at.multiselect(key="sb_roads").options[0]]).run()
+    at.button(key="sb_roads_close").click().run()
+    _ok(at)
+    assert "0 closed road(s)" not in " ".join(c.value for c in at.caption)
+    box = at.selectbox(key="sb_start")  # back to the what-if alone
+    box.select_index([i for i, o in enumerate(box.options) if "last what" in o][0]).run()
     at.text_input(key="sb_name").set_value("42 out").run()
     at.button(key="sb_save").click().run()
     _ok(at)

@@ -18,6 +18,7 @@ from coverage.planning.desk import (
     TemporaryZone,
     add_closures,
     add_zone,
+    close_named_roads,
     comparable,
     deploy_reserve,
     desk_body,
@@ -26,6 +27,7 @@ from coverage.planning.desk import (
     drawn_shapes,
     outcome_histogram,
     random_outcomes,
+    road_names,
     with_delays,
 )
 from coverage.planning.scenario import Scenario, apply_scenario
@@ -99,6 +101,24 @@ def test_scenario_edits_equal_apply_scenario(tmp_path: Path) -> None:
                                            deploy=s.deploy, turnout_s=20.0,
                                            unit_turnout_s=s.unit_turnout_s))
     assert list(after.times.seconds) == list(direct.times.seconds)
+
+
+def test_close_named_roads(tiny_inputs) -> None:
+    from coverage.data.dataset import load_dataset
+
+    p = tiny_inputs
+    ds = load_dataset(p["roads"], p["stations"], p["zones"], p["officers"])
+    cov = analyse(ds)
+    names = road_names(cov)
+    assert names == sorted(names)
+    assert "" not in names
+    net = ds.network
+    name = names[0]
+    expected = {tuple(sorted((int(net.node_id[u]), int(net.node_id[v]))))
+                for u, v, n in zip(net.edge_u, net.edge_v, net.name, strict=True) if n == name}
+    desk = close_named_roads(Desk(Scenario()), cov, [name])
+    assert set(desk.scenario.closed_roads) == expected
+    desk_coverage(ds, desk)  # every pair names a real road
 
 
 def test_drawn_shapes_and_comparable() -> None:
