@@ -251,6 +251,7 @@ def test_old_module_paths_are_aliases_of_the_new_ones() -> None:
         assert importlib.import_module(f"coverage.{old}") is importlib.import_module(
             f"coverage.{new}"), old
     from coverage.analysis import suspend  # the README of before the move named this path
+
     from coverage.engine.analysis import suspend as moved
 
     assert suspend is moved
