@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage.briefing.order_pdf import order_pdf
 from coverage.planning.backfill import backfill
-from coverage.planning.desk import Desk, drawn_area, order_frame
+from coverage.planning.desk import apply_plan, drawn_area, order_frame
 from coverage.planning.order import deployment_order, order_csv
 from ui import auth, feedback, maps, planning, state
 
@@ -88,13 +87,8 @@ st_folium(maps.map_of(bf.after, baseline=bf.before, extra=[planning.plan_layer(l
 c1, c2, c3 = st.columns(3)
 if c1.button("Apply plan", icon=":material/check:", key="plan_apply",
              help="Make this plan the current scenario (Scenario builder, Criticality)."):
-    s = last.desk.scenario
-    deploy = (*s.deploy, *bf.scenario.deploy)
-    state.set_current_scenario(Desk(
-        replace(s, name=f"{s.name} + plan", deploy=deploy,
-                unit_turnout_s=(*s.unit_turnout_s, *bf.scenario.unit_turnout_s)),
-        threshold_min=last.desk.threshold_min, zones=last.desk.zones,
-        label=f"plan of {len(order.lines)} order(s)"))
+    state.set_current_scenario(apply_plan(last.desk, bf.scenario,
+                                          label=f"plan of {len(order.lines)} order(s)"))
     auth.record("scenario_run", page="plan", step="apply", orders=len(order.lines),
                 scenario_sha256=bf.scenario.sha256)
     st.success("The plan is now the current scenario.", icon=":material/check_circle:")

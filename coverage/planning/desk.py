@@ -305,3 +305,14 @@ def close_named_roads(desk: Desk, cov: Coverage, names: Sequence[str]) -> Desk:
              for u, v in zip(net.edge_u[hit], net.edge_v[hit], strict=True) if u != v}
     s = desk.scenario
     return replace(desk, scenario=replace(s, closed_roads=(*s.closed_roads, *sorted(pairs))))
+
+
+def apply_plan(desk: Desk, plan: Scenario, *, label: str) -> Desk:
+    """Return a new desk with a plan's deployments (and delays) on top of ``desk``'s; an
+    officer the plan sends again keeps only the plan's site."""
+    s = desk.scenario
+    sent = {d.officer_id for d in plan.deploy}
+    deploy = (*(d for d in s.deploy if d.officer_id not in sent), *plan.deploy)
+    delays = {**dict(s.unit_turnout_s), **dict(plan.unit_turnout_s)}
+    return replace(desk, label=label, scenario=replace(
+        s, name=f"{s.name} + plan", deploy=deploy, unit_turnout_s=tuple(delays.items())))

@@ -70,6 +70,16 @@ def test_plan_page_runs_applies_and_exports(demo_env) -> None:
     at.button(key="plan_apply").click().run()
     _ok(at)
     assert any("current scenario" in s.value for s in at.success)
+    # no reserves: on-duty officers move instead, and the plan applies on top of the first
+    at.number_input(key="plan_k").set_value(0).run()
+    at.button(key="plan_run").click().run()
+    _ok(at)
+    moves = at.dataframe[0].value
+    assert set(moves["kind"]) == {"move"}
+    assert (moves["travel_min"] <= 20.0).all()
+    assert _metrics(at)["Zones with a gap"] == "0"
+    at.button(key="plan_apply").click().run()
+    _ok(at)
     steps = [d.get("step") for a, d in _actions()
              if a == "scenario_run" and d.get("page") == "plan"]
     assert "plan" in steps

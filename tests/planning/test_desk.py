@@ -18,6 +18,7 @@ from coverage.planning.desk import (
     TemporaryZone,
     add_closures,
     add_zone,
+    apply_plan,
     close_named_roads,
     comparable,
     deploy_reserve,
@@ -119,6 +120,20 @@ def test_close_named_roads(tiny_inputs) -> None:
     desk = close_named_roads(Desk(Scenario()), cov, [name])
     assert set(desk.scenario.closed_roads) == expected
     desk_coverage(ds, desk)  # every pair names a real road
+
+
+def test_apply_plan_twice_keeps_one_site_per_officer() -> None:
+    from coverage.planning.scenario import Deployment
+
+    desk = Desk(Scenario(remove=("U0",), deploy=(Deployment("R0", node_id=1),),
+                         unit_turnout_s=(("R0", 5.0),)))
+    plan = Scenario(deploy=(Deployment("R0", node_id=7), Deployment("U2", node_id=3)),
+                    unit_turnout_s=(("U2", 9.0),))
+    out = apply_plan(desk, plan, label="p")
+    assert {d.officer_id: d.node_id for d in out.scenario.deploy} == {"R0": 7, "U2": 3}
+    assert dict(out.scenario.unit_turnout_s) == {"R0": 5.0, "U2": 9.0}
+    assert out.scenario.remove == ("U0",)
+    assert apply_plan(out, plan, label="again").scenario.deploy == out.scenario.deploy
 
 
 def test_drawn_shapes_and_comparable() -> None:
