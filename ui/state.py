@@ -2,7 +2,8 @@
 
 Resources cached with ``st.cache_resource`` (the road network, coverage runs, the store) are
 shared by every session of the process and never mutated. Session keys live here too, behind
-named functions (:func:`set_last_what_if`, :func:`last_what_if`).
+named functions (:func:`set_last_what_if`, :func:`last_what_if`, :func:`current_scenario`,
+:func:`set_current_scenario`).
 """
 
 from __future__ import annotations
