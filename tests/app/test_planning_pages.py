@@ -97,7 +97,7 @@ def test_scenario_builder_saves_reopens_and_compares(demo_env) -> None:
     _ok(at)
     assert "0 closed road(s)" not in " ".join(c.value for c in at.caption)
     box = at.selectbox(key="sb_start")  # back to the what-if alone
-    box.select_index([i for i, o in enumerate(box.options) if "last what" in o][0]).run()
+    box.select_index(next(i for i, o in enumerate(box.options) if "last what" in o)).run()
     at.text_input(key="sb_name").set_value("42 out").run()
     at.button(key="sb_save").click().run()
     _ok(at)
