@@ -25,6 +25,7 @@ from coverage.planning.desk import (
     desk_body,
     desk_coverage,
     desk_from_body,
+    drawn_area,
     drawn_shapes,
     outcome_histogram,
     random_outcomes,
@@ -150,6 +151,9 @@ def test_drawn_shapes_and_comparable() -> None:
     assert points == [(71.2, 34.2)]
     assert lines == [((71.0, 34.0), (71.3, 34.3))]
     assert drawn_shapes(None) == ([], [], [])
+    area = drawn_area(features)
+    assert area.equals(shapely.Polygon([(71, 34), (71.1, 34), (71.1, 34.1)]))
+    assert drawn_area([features[1]]) is None
     z1 = TemporaryZone("A", "a", polygons[0])
     z2 = TemporaryZone("B", "b", polygons[0])
     a, b = comparable(Desk(Scenario(), zones=(z1,)), Desk(Scenario(), zones=(z2,)))
