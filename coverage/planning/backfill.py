@@ -412,9 +412,12 @@ def _move_problem(
         back = dijkstra(net.csr_reverse, directed=True, indices=nodes, min_only=True,
                         limit=far)
         near = np.flatnonzero(back[tt.unit_nodes] + tt.delays <= far)
-        t = times_from(net, tt.unit_nodes[near], limit_s=far, columns=nodes,
-                       delay_s=tt.delays[near] if tt.delay_s is not None else None)
-        unit_hit[:, near] = (t[:, inv] / 60.0 <= dem.target_min[None, :]).T
+        # units on the same node with the same delay cover the same items: search once
+        spots, which = np.unique(np.stack([tt.unit_nodes[near].astype(np.float64),
+                                           tt.delays[near]]), axis=1, return_inverse=True)
+        t = times_from(net, spots[0].astype(np.int64), limit_s=far, columns=nodes,
+                       delay_s=spots[1] if tt.delay_s is not None else None)
+        unit_hit[:, near] = (t[:, inv] / 60.0 <= dem.target_min[None, :]).T[:, which.ravel()]
     # an item covered by more units than may move stays covered: it is left out
     changeable = np.flatnonzero(unit_hit.sum(axis=1) <= m)
     site_cover, _ = coverage_matrix(cov, dem, sites, turnout_s=turnout_s, items=changeable)
