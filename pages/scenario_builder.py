@@ -93,6 +93,9 @@ if len(saved) >= 2:
     b = c2.selectbox("with B", names, index=0, key="sb_cmp_b")
     desk_a, desk_b = desks.comparable(saved[str(a)], saved[str(b)])
     (_, run_a), (_, run_b) = state.desk_runs(desk_a), state.desk_runs(desk_b)
+    if st.session_state.get("sb_compared") != (a, b):
+        st.session_state["sb_compared"] = (a, b)
+        auth.record("scenario_run", page="scenario_builder", step="compare")
     st.dataframe(planning.figures_table({"A": run_a, "B": run_b}), key="sb_cmp_fig")
     st.dataframe(feedback.checked(compare, run_a, run_b), hide_index=True, key="sb_cmp_zones")
     m1, m2 = st.columns(2)

@@ -171,8 +171,16 @@ def figures_table(runs: dict[str, Coverage]) -> Any:
     """Key figures of several runs side by side (one column per run)."""
     import pandas as pd
 
-    rows = {name: vars(key_figures(cov)) for name, cov in runs.items()}
-    return pd.DataFrame(rows).astype(str)
+    def shown(name: str, value: Any) -> str:
+        if value is None:
+            return "unreachable" if name == "worst_p90_min" else "-"
+        if name == "covered_share":
+            return f"{100 * value:.1f}%"
+        return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+    rows = {run: {k: shown(k, v) for k, v in vars(key_figures(cov)).items()}
+            for run, cov in runs.items()}
+    return pd.DataFrame(rows)
 
 
 def legend() -> None:
