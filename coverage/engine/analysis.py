@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from coverage import settings
@@ -22,7 +23,13 @@ from coverage.engine.metrics import (
     zone_nodes,
     zone_table,
 )
-from coverage.engine.traveltime import Reach, TravelTimes, travel_times, without_units
+from coverage.engine.traveltime import (
+    Reach,
+    TravelTimes,
+    apply_removal,
+    removal,
+    travel_times,
+)
 from coverage.engine.units import (
     PlacedUnits,
     UnitCounts,
@@ -99,9 +106,12 @@ def _figures(
     times: TravelTimes,
     zn: ZoneNodes,
     reach_s: Reach,
+    *,
+    previous: pd.DataFrame | None = None,
+    changed: npt.NDArray[np.bool_] | None = None,
 ) -> Coverage:
     within = officers_within(zn, reach_s, units.node, times.delay_s)
-    table = zone_table(times, zn, within)
+    table = zone_table(times, zn, within, previous=previous, changed=changed)
     return Coverage(
         dataset=dataset, threshold_min=threshold_min, suspended=suspended, counts=counts,
         units=units, times=times, zones=zn, reach_s=reach_s, table=table,
@@ -128,10 +138,14 @@ def suspend(cov: Coverage, officer_ids: Iterable[str]) -> Coverage:
         node=cov.units.node[keep],
         snap_m=cov.units.snap_m[keep],
     )
-    times = without_units(cov.times, ids)
+    change = removal(cov.times, ids)
+    times = apply_removal(cov.times, change)
     counts = suspended_counts(cov.dataset.officers, all_suspended)
+    hit = np.zeros(cov.times.network.n_nodes, dtype=bool)  # zones whose nodes changed
+    hit[change.nodes] = True
+    changed = np.array([bool(hit[nodes].any()) for nodes in cov.zones.nodes], dtype=bool)
     return _figures(cov.dataset, cov.threshold_min, all_suspended, counts,
-                    units, times, cov.zones, cov.reach_s)
+                    units, times, cov.zones, cov.reach_s, previous=cov.table, changed=changed)
 
 
 def with_officers(cov: Coverage, officers: gpd.GeoDataFrame) -> Coverage:

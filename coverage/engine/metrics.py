@@ -176,21 +176,35 @@ def _percentiles(values: FloatArray, qs: tuple[float, ...]) -> list[float | None
 
 
 def zone_table(
-    tt: TravelTimes, zn: ZoneNodes, within: IntArray
+    tt: TravelTimes,
+    zn: ZoneNodes,
+    within: IntArray,
+    *,
+    previous: pd.DataFrame | None = None,
+    changed: npt.NDArray[np.bool_] | None = None,
 ) -> pd.DataFrame:
     """Return one row per zone with the DATA.md figures (columns :data:`ZONE_COLUMNS`).
 
     ``p50_min``/``p90_min`` are numpy's linear percentiles of the zone nodes' minutes, None
     where they fall on unreachable nodes; ``max_min`` is None if any node is unreachable.
+    With ``previous`` (a table of the same zones) and ``changed`` (per zone: did any of its
+    nodes' times change?), unchanged zones keep their node figures from ``previous``; only
+    their officer counts and gap are redone.
     """
-    minutes = tt.minutes
+    old_rows = None if previous is None or changed is None else previous.to_dict("records")
     rows = []
     for z, nodes in enumerate(zn.nodes):
-        m = minutes[nodes]
+        need = int(zn.min_officers[z])
+        if old_rows is not None and changed is not None and not changed[z]:
+            row = dict(old_rows[z])
+            row["officers_within_target"] = int(within[z])
+            row["gap"] = bool(row["covered_share"] < 1.0 or within[z] < need)
+            rows.append(row)
+            continue
+        m = tt.seconds[nodes] / 60.0
         target = float(zn.target_min[z])
         unreachable = int(np.count_nonzero(~np.isfinite(m)))
         covered = float(np.count_nonzero(m <= target) / m.size) if m.size else 0.0
-        need = int(zn.min_officers[z])
         p50, p90 = _percentiles(m, (50, 90))
         rows.append(
             {

@@ -262,7 +262,11 @@ def without_units(tt: TravelTimes, unit_ids: Sequence[str]) -> TravelTimes:
     caller needs). The result equals a full recomputation (ties aside). Unknown ids are
     ignored.
     """
-    change = removal(tt, unit_ids)
+    return apply_removal(tt, removal(tt, unit_ids))
+
+
+def apply_removal(tt: TravelTimes, change: Removal) -> TravelTimes:
+    """Return new travel times: ``tt`` with the :class:`Removal` ``change`` applied."""
     if change.removed.size == 0:
         return tt
     keep = np.ones(len(tt.unit_ids), dtype=bool)

@@ -146,3 +146,23 @@ def test_suspended_counts_equal_counts_of_the_copied_frame(dataset) -> None:
     for chosen in ([], ids[:1], ids[1:3], ids, ["nobody"]):
         assert suspended_counts(dataset.officers, chosen) == unit_counts(
             apply_suspension(dataset.officers, chosen))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_what_if_tables_equal_full_runs(tmp_path, seed: int) -> None:
+    """Zones untouched by a suspension keep their row; the table equals a full run's."""
+    import random
+
+    import pandas as pd
+
+    from tests.support.planning_cases import random_case
+
+    case = random_case(seed, tmp_path, n_units=8, n_zones=6)
+    base = analyse(case.ds)
+    rng = random.Random(seed)
+    first = rng.sample(sorted(case.units), 2)
+    then = rng.sample(sorted(case.units), 3)
+    step = suspend(suspend(base, first), then)
+    full = analyse(case.ds, suspended=[*first, *then])
+    pd.testing.assert_frame_equal(step.table, full.table)
+    assert report_dict(step)["overall"] == report_dict(full)["overall"]
