@@ -18,22 +18,24 @@ from ui.state import data_is_demo, store
 USER_KEY = "seccov_user"
 WANTED_KEY = "seccov_wanted_page"
 
-#: Page files per accounts.PAGES name: (section, file, title, icon, url path).
+#: Page files per accounts.PAGES name: (section, file, title, icon). The URL is the name with
+#: "-" for "_", and each file is named as its URL: a freshly started server serves its first
+#: run from the pages/ folder by file name, before app.py has registered the pages.
 PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
-    "live_map": ("Operations", "pages/live_map.py", "Live map", ":material/map:"),
-    "coverage": ("Planning", "pages/zone_coverage.py", "Coverage", ":material/radar:"),
-    "what_if": ("Planning", "pages/what_if.py", "What-if", ":material/person_remove:"),
+    "live_map": ("Operations", "pages/live-map.py", "Live map", ":material/map:"),
+    "coverage": ("Planning", "pages/coverage.py", "Coverage", ":material/radar:"),
+    "what_if": ("Planning", "pages/what-if.py", "What-if", ":material/person_remove:"),
     "briefing": ("Briefing", "pages/briefing.py", "Briefing exports",
                  ":material/picture_as_pdf:"),
     "readiness": ("Planning", "pages/readiness.py", "Readiness", ":material/health_metrics:"),
     "plan": ("Planning", "pages/plan.py", "Plan", ":material/route:"),
-    "scenario_builder": ("Planning", "pages/scenario_builder.py", "Scenario builder",
+    "scenario_builder": ("Planning", "pages/scenario-builder.py", "Scenario builder",
                          ":material/edit_road:"),
     "criticality": ("Planning", "pages/criticality.py", "Criticality",
                     ":material/crisis_alert:"),
     "data": ("Data", "pages/data.py", "Data upload", ":material/upload_file:"),
     "users": ("Admin", "pages/users.py", "Users", ":material/group:"),
-    "audit": ("Admin", "pages/audit_log.py", "Audit log", ":material/policy:"),
+    "audit": ("Admin", "pages/audit.py", "Audit log", ":material/policy:"),
 }
 
 

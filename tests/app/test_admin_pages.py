@@ -60,7 +60,7 @@ def test_users_page_adds_a_user_and_the_audit_log_shows_it(admin_app) -> None:
     at.text_input(key="ua_pw2").input("short")
     at.button[0].click().run()
     assert any("12" in e.value for e in at.error)  # the password rule, not a traceback
-    at = _page(at, "audit_log.py")
+    at = _page(at, "audit.py")
     log = at.dataframe[0].value
     assert ("demo-admin", "user_added") in set(zip(log["user"], log["action"], strict=True))
     at.selectbox(key="al_action").set_value("login").run()

@@ -101,7 +101,7 @@ def test_live_map_uses_the_stores_positions(demo_env, tmp_path) -> None:
 
 def test_coverage_page_threshold_changes_the_table(demo_env) -> None:
     at = _app()
-    at.switch_page("pages/zone_coverage.py").run()
+    at.switch_page("pages/coverage.py").run()
     _ok(at)
     table = at.dataframe[0].value
     assert len(table) == 25
@@ -118,7 +118,7 @@ def test_coverage_page_threshold_changes_the_table(demo_env) -> None:
 
 def test_what_if_page_suspending_changes_the_figures(demo_env) -> None:
     at = _app()
-    at.switch_page("pages/what_if.py").run()
+    at.switch_page("pages/what-if.py").run()
     _ok(at)
     assert _metrics(at)["Zones with a gap"] == "0"
     at.checkbox(key="wi_demo42").check().run()
@@ -145,7 +145,7 @@ def test_briefing_page_runs(demo_env) -> None:
 
 def test_export_button_makes_a_briefing(demo_env) -> None:
     at = _app()
-    at.switch_page("pages/what_if.py").run()
+    at.switch_page("pages/what-if.py").run()
     at.checkbox(key="wi_demo42").check().run()
     at.radio(key="what-if-export-fmt").set_value(".html").run()
     at.button(key="what-if-export-make").click().run()
@@ -160,14 +160,14 @@ def test_export_button_makes_a_briefing(demo_env) -> None:
 def test_viewer_sees_only_the_live_map(demo_env) -> None:
     at = _app("viewer")
     _ok(at, feed_down=True)
-    with pytest.raises(ValueError, match=r"Known pages: \['[^']*live_map.py'\]"):
-        at.switch_page("pages/what_if.py")  # not registered for a viewer
+    with pytest.raises(ValueError, match=r"Known pages: \['[^']*live-map.py'\]"):
+        at.switch_page("pages/what-if.py")  # not registered for a viewer
 
 
 def test_page_rechecks_the_role(demo_env) -> None:
     from ui import auth
 
-    at = AppTest.from_file(str(ROOT / "pages" / "what_if.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "what-if.py"), default_timeout=60)
     at.session_state[auth.USER_KEY] = auth.Session("someone", "viewer", "password")
     at.run()
     assert any("not allowed" in e.value for e in at.error)
@@ -208,7 +208,7 @@ def test_login_gate_and_pages_per_role(real_env) -> None:
     _ok(at, feed_down=True)  # no feed outside demo mode
     assert "Available units" in _metrics(at)
     assert any("SYNTHETIC" in w.value for w in at.warning)  # the demo files, still labelled
-    at.switch_page("pages/what_if.py").run()
+    at.switch_page("pages/what-if.py").run()
     _ok(at)
     assert any(t.value.startswith("What-if") for t in at.title)
 
@@ -216,8 +216,8 @@ def test_login_gate_and_pages_per_role(real_env) -> None:
 def test_viewer_login_cannot_open_planner_pages(real_env) -> None:
     at = _sign_in(_app(), "ops-viewer", real_env)
     _ok(at, feed_down=True)
-    with pytest.raises(ValueError, match=r"Known pages: \['[^']*live_map.py'\]"):
-        at.switch_page("pages/zone_coverage.py")
+    with pytest.raises(ValueError, match=r"Known pages: \['[^']*live-map.py'\]"):
+        at.switch_page("pages/coverage.py")
 
 
 def test_demo_accounts_do_not_exist_outside_demo_mode(real_env) -> None:

@@ -296,7 +296,7 @@ def test_what_if_table_picker_and_slider(demo_env) -> None:  # noqa: F811
     import json
 
     at = _app()
-    at.switch_page("pages/what_if.py").run()
+    at.switch_page("pages/what-if.py").run()
     assert not at.exception
     picker = at.multiselect(key="wi_officers")
     assert picker.proto.select_all == 0  # no "Select N matches" on Enter
@@ -322,7 +322,7 @@ def test_coverage_bars_are_not_red_and_slider_says_default(demo_env) -> None:  #
     from coverage.briefing.mapview import OK_COLOR
 
     at = _app()
-    at.switch_page("pages/zone_coverage.py").run()
+    at.switch_page("pages/coverage.py").run()
     assert not at.exception
     assert at.slider(key="cov_threshold").label.startswith("Default target for zones")
     config = json.loads(at.dataframe[0].proto.columns)
@@ -355,7 +355,7 @@ def test_export_panel_states_the_real_displacement(demo_env) -> None:  # noqa: F
     from coverage.briefing.brief import DISPLACE_MAX_M, DISPLACE_MIN_M
 
     at = _app()
-    at.switch_page("pages/zone_coverage.py").run()
+    at.switch_page("pages/coverage.py").run()
     options = at.selectbox(key="coverage-export-redact").options
     assert f"Officer positions displaced {DISPLACE_MIN_M:g}-{DISPLACE_MAX_M:g} m" in options
     assert "250-600 m" in " ".join(options)

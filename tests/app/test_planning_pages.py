@@ -48,7 +48,7 @@ def _actions() -> list[tuple[str, dict]]:
 
 
 def _what_if_42(at: AppTest) -> AppTest:
-    at.switch_page("pages/what_if.py").run()
+    at.switch_page("pages/what-if.py").run()
     at.checkbox(key="wi_demo42").check().run()
     _ok(at)
     return at
@@ -88,7 +88,7 @@ def test_plan_page_runs_applies_and_exports(demo_env) -> None:
 
 def test_scenario_builder_saves_reopens_and_compares(demo_env) -> None:
     at = _what_if_42(AppTest.from_file(APP, default_timeout=300).run())
-    at.switch_page("pages/scenario_builder.py").run()
+    at.switch_page("pages/scenario-builder.py").run()
     _ok(at)
     assert _metrics(at)["Zones with a gap"] == "6"
     # close a named road: the scenario says so
