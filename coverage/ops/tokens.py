@@ -5,9 +5,15 @@ SHA-256 in the file (CSV ``name,sha256,created_at``, mode 0600), so a copy of th
 nobody post positions. A presented token is hashed and compared with every stored hash by
 :func:`hmac.compare_digest`, in time that does not depend on where they differ.
 
-    >>> token = add_token("feed-tokens.csv", "traccar-server")      # doctest: +SKIP
-    >>> TokenCheck.from_file("feed-tokens.csv").match(token)        # doctest: +SKIP
-    'traccar-server'
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "feed-tokens.csv"
+    ...     token = add_token(path, "traccar-server")   # 32 random bytes: 43 url-safe chars
+    ...     check = TokenCheck.from_file(path)
+    ...     print(len(token), check.match(token), check.match("x" * 43), token in path.read_text(),
+    ...           oct(path.stat().st_mode & 0o777))
+    43 traccar-server None False 0o600
 """
 
 from __future__ import annotations
