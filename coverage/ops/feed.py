@@ -6,9 +6,22 @@ in the rejects table with its reason and line). An older timestamp never replace
 latest position; it is still kept in history. Records are committed in batches, so a
 crash loses at most the batch in flight and re-running the same input adds nothing.
 
-    >>> with open_store("sqlite:///live.db") as store:          # doctest: +SKIP
-    ...     ingest_file(store, "positions.csv").summary()
-    'positions.csv: 3 read: 2 accepted, 0 duplicates, 1 rejected'
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> from coverage.ops.store import open_store
+    >>> t = "2026-11-25T08:00:00+05:00"
+    >>> now = to_us(datetime.fromisoformat("2026-11-25T08:05:00+05:00"))   # a fixed clock
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "positions.csv"
+    ...     _ = path.write_text("officer_id,lat,lon,timestamp\\n"
+    ...                         f"A,34.0,71.5,{t}\\nB,34.001,71.502,{t}\\nD,34.0,191,{t}\\n")
+    ...     with open_store(f"sqlite:///{folder}/live.db") as store:
+    ...         for _ in range(2):   # the same file again adds nothing
+    ...             print(ingest_file(store, path, now=now).summary())
+    ...         print(store.rejects()[0].reason)
+    positions.csv: 3 read: 2 accepted, 0 duplicates, 1 rejected
+    positions.csv: 3 read: 0 accepted, 2 duplicates, 1 rejected
+    lon 191 is outside -180..180; give WGS84 decimal degrees
 """
 
 from __future__ import annotations
