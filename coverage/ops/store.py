@@ -4,8 +4,16 @@ One :class:`Store` is one connection, opened from a URL and migrated to the curr
 (:mod:`coverage.ops._schema`). Every statement is parameterised: values never become SQL text.
 Write with :meth:`Store.transaction`; it commits everything or nothing.
 
-    >>> with open_store("sqlite:///live.db") as store:          # doctest: +SKIP
-    ...     store.latest_positions()[:1]
+    >>> import tempfile
+    >>> at = datetime.fromisoformat("2026-11-25T08:00:00+05:00")
+    >>> b = Position("B", 34.001, 71.502, to_us(at), at.isoformat())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with open_store(f"sqlite:///{folder}/live.db") as store:
+    ...         run = store.begin_ingest("example", "csv", "feed")
+    ...         print(store.write_batch(run, [b, b], []))   # the same report twice: one row
+    ...         print(store.latest_positions()[0].at, store.count("positions"))   # in UTC
+    BatchCounts(accepted=1, duplicates=1, rejected=0)
+    2026-11-25 03:00:00+00:00 1
 """
 
 from __future__ import annotations
