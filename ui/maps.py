@@ -269,10 +269,14 @@ def show_key_figures(cov: Coverage, *, before: Coverage | None = None) -> None:
         value = f"{f.after:,.{1 if f.unit else 0}f}{_unit(f.unit)}" if f.after is not None \
             else ("unreachable" if f.unit == "min" and cov.overall.zones else "-")
         delta = None
+        digits = 1 if f.unit else 0
+        unchanged = f.delta is not None and round(f.delta, digits) == 0
         if before is not None and f.delta is not None:
-            delta = f"{f.delta:+,.{1 if f.unit else 0}f}{_unit(f.unit)}"
+            delta = "no change" if unchanged else f"{f.delta:+,.{digits}f}{_unit(f.unit)}"
         col.metric(f.label, value, delta=delta,
-                   delta_color="inverse" if f.worse_when_higher else "normal",
+                   delta_color="off" if unchanged else
+                   ("inverse" if f.worse_when_higher else "normal"),
+                   delta_arrow="off" if unchanged else "auto",
                    help=_figure_help(f.label, cov))
 
 

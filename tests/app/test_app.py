@@ -121,9 +121,11 @@ def test_what_if_page_suspending_changes_the_figures(demo_env) -> None:
     at.switch_page("pages/what-if.py").run()
     _ok(at)
     assert _metrics(at)["Zones with a gap"] == "0"
+    assert {m.delta for m in at.metric} == {"no change"}  # nothing suspended: no +0 arrows
     at.checkbox(key="wi_demo42").check().run()
     _ok(at)
     figures = _metrics(at)
+    assert {m.label: m.delta for m in at.metric}["Available units"] == "-42"
     assert figures["Available units"] == "268"
     assert figures["Zones with a gap"] == "6"
     changes = at.dataframe[0].value
