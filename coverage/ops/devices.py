@@ -5,8 +5,21 @@ under its own device id; the devices file says which officer carries it. Without
 file the device id is the officer id. :func:`device_ages` gives each device's last report
 age for the live map.
 
-    >>> devices = read_devices("devices.csv")                       # doctest: +SKIP
-    >>> device_ages(store, devices)                                # doctest: +SKIP
+    >>> import tempfile
+    >>> from datetime import timedelta
+    >>> from coverage.ops.store import Position, open_store
+    >>> at = datetime.fromisoformat("2026-11-25T08:00:00+05:00")   # B's one report
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "devices.csv"
+    ...     _ = path.write_text("device_id,officer_id\\nKP-2,D\\nKP-1,B\\n")
+    ...     with open_store(f"sqlite:///{folder}/live.db") as store:
+    ...         _ = store.write_batch(store.begin_ingest("x", "csv", "feed"),
+    ...                               [Position("B", 34.001, 71.502, to_us(at), "08:00")], [])
+    ...         ages = device_ages(store, read_devices(path), now=at + timedelta(minutes=2))
+    >>> ages[["device_id", "officer_id", "age_s", "stale"]]   # stale: older than 300 s or none
+      device_id officer_id  age_s  stale
+    0      KP-1          B  120.0  False
+    1      KP-2          D    NaN   True
 """
 
 from __future__ import annotations
