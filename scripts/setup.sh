@@ -36,6 +36,7 @@ fi
 if [ "$dev" = 1 ]; then
   need=()
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)  # PDF pages to PNG in tests
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
     || need+=(postgresql-15-postgis-3)
