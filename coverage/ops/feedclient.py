@@ -3,9 +3,14 @@
 Used by ``simulate-feed --via URL`` to drive the real endpoint. Standard library only
 (:mod:`http.client`); a few threads, one persistent connection each.
 
-    >>> body = osmand_body("KP-1", 34.0, 71.5, "2026-11-25T08:00:00+05:00")  # doctest: +SKIP
-    >>> post_positions("http://127.0.0.1:5055", [body], token=None).ok       # doctest: +SKIP
-    1
+    >>> body = osmand_body("KP-1", 34.0, 71.5, "2026-11-25T08:00:00+05:00", speed_kph=36)
+    >>> body["device_id"], body["location"]["coords"]   # 36 km/h is 10 m/s
+    ('KP-1', {'latitude': 34.0, 'longitude': 71.5, 'speed': 10.0})
+    >>> try:
+    ...     check_url("127.0.0.1:5055")   # no scheme: refused before any connection
+    ... except CoverageError as exc:
+    ...     print(exc)
+    --via: '127.0.0.1:5055' is not an http:// or https:// URL (e.g. http://127.0.0.1:5055/)
 """
 
 from __future__ import annotations
