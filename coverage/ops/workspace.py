@@ -6,9 +6,32 @@ every file listed with file, row and field) and only then activated: its files a
 is replaced atomically. Until then the active dataset is untouched; without
 ``active.json`` callers use their default (the app: the bundled demo district).
 
-    >>> staged = stage({"officers": ("officers.csv", data)}, base=active)   # doctest: +SKIP
-    >>> check = validate(staged.files)                                      # doctest: +SKIP
-    >>> if check.ok: activate(store, staged.files, name="night shift", user="ops")  # doctest: +SKIP
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from coverage.data.examples import example_files
+    >>> from coverage.ops.store import open_store
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> active = example_files(folder.name)       # the tiny district stands for the active files
+    >>> roster = active["officers"].read_bytes()
+    >>> staged = stage({"officers": ("officers.csv", roster.replace(b"reserve", b"resting"))},
+    ...                base=active)               # officer C (row 3) gets an unknown status
+    >>> check = validate(staged.files)
+    >>> staged.cleanup()
+    >>> check.ok
+    False
+    >>> check.problems[["severity", "file", "row", "field"]]
+      severity          file  row   field
+    0    error  officers.csv    3  status
+    >>> staged = stage({"officers": ("officers.csv", roster.replace(b"off_duty", b"on_duty"))},
+    ...                base=active)               # officer E comes on duty
+    >>> check = validate(staged.files)
+    >>> with mock.patch.dict(os.environ, {"SECCOV_DATA_DIR": folder.name}):
+    ...     with open_store(f"sqlite:///{folder.name}/live.db") as store:
+    ...         kept = activate(store, staged.files, name="night shift", user="ops")
+    ...         print(check.ok, active_files(default={}) == kept, store.count("audit_log"))
+    True True 2
+    >>> staged.cleanup()
+    >>> folder.cleanup()
 """
 
 from __future__ import annotations
