@@ -3,8 +3,23 @@
 There is no update or delete function, and the store itself refuses them (a trigger on
 SQLite and PostgreSQL). Details are stored as JSON text.
 
-    >>> record(store, "export", user="planner1", detail={"file": "gaps.csv"})  # doctest: +SKIP
-    >>> query(store, action="export", since=datetime(2026, 11, 1, tzinfo=UTC))  # doctest: +SKIP
+    >>> import tempfile
+    >>> from datetime import UTC
+    >>> from coverage.ops.store import StoreError, open_store
+    >>> day = datetime(2026, 11, 25, 3, tzinfo=UTC)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with open_store(f"sqlite:///{folder}/live.db") as store:
+    ...         _ = record(store, "export", user="planner1", detail={"file": "gaps.csv"}, at=day)
+    ...         _ = record(store, "login", user="ops", at=day)
+    ...         found = query(store, action="export", since=datetime(2026, 11, 1, tzinfo=UTC))
+    ...         try:
+    ...             with store.transaction() as tx:
+    ...                 tx.execute("DELETE FROM audit_log")
+    ...         except StoreError as exc:
+    ...             print(str(exc).split(": ", 1)[1], store.count("audit_log"))
+    audit_log is append-only 2
+    >>> [(e.at.isoformat(), e.user, e.details) for e in found]   # the login is filtered out
+    [('2026-11-25T03:00:00+00:00', 'planner1', {'file': 'gaps.csv'})]
 """
 
 from __future__ import annotations
