@@ -5,9 +5,29 @@ than ``stale_after_s`` (default :data:`coverage.settings.STALE_AFTER_S`). Stale 
 count, at their last position, and are flagged, unless excluded (``exclude_stale``); the
 feed is ``down`` when no position is fresh, ``degraded`` when more than half are stale.
 
-    >>> live = latest_positions(store)                             # doctest: +SKIP
-    >>> view = live_coverage(cov, live)                            # doctest: +SKIP
-    >>> view.feed.state, view.feed.stale_share                     # doctest: +SKIP
+    >>> import tempfile
+    >>> from coverage.data.examples import example_dataset
+    >>> from coverage.engine.analysis import analyse
+    >>> from coverage.ops.store import Position, open_store
+    >>> cov = analyse(example_dataset(), threshold_min=10)       # roster times: 08:00 +05:00
+    >>> at = [datetime.fromisoformat(f"2026-11-25T08:{m}:00+05:00") for m in ("10", "02", "12")]
+    >>> reports = [Position("A", 34.0, 71.502, to_us(at[0]), "08:10"),   # A drove to node 3
+    ...            Position("D", 34.0, 71.503, to_us(at[1]), "08:02")]   # D, at node 5, silent
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with open_store(f"sqlite:///{folder}/live.db") as store:
+    ...         _ = store.write_batch(store.begin_ingest("x", "csv", "feed"), reports, [])
+    ...         live = latest_positions(store, now=at[2])            # the clock fixed at 08:12
+    >>> live[["officer_id", "age_s", "stale"]]                        # stale: older than 300 s
+      officer_id  age_s  stale
+    0          A  120.0  False
+    1          D  600.0   True
+    >>> view = live_coverage(cov, live)
+    >>> view.feed.state, view.feed.stale_share        # "degraded" only when more than half
+    ('ok', 0.5)
+    >>> list(cov.gaps["zone_id"]), list(view.coverage.gaps["zone_id"])   # Z1 needs 2 officers
+    (['Z1'], [])
+    >>> round(float(view.coverage.table.loc[1, "max_min"]) * 60, 1)   # Z2, 184 m at 20 km/h
+    33.2
 """
 
 from __future__ import annotations
