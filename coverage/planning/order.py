@@ -9,9 +9,18 @@ the PDF is :func:`coverage.briefing.order_pdf.order_pdf`.
 
 Examples
 --------
->>> order = deployment_order(backfill(cov, 42, moves=10))  # doctest: +SKIP
->>> order.lines[0].number, order.lines[0].restores  # doctest: +SKIP
-(1, ('Z-OLD-01', 'Z-OLD-02'))
+>>> from datetime import UTC, datetime
+>>> from coverage.data.examples import example_dataset
+>>> from coverage.engine.analysis import analyse, suspend
+>>> cov = suspend(analyse(example_dataset(), threshold_min=10), ["A", "B"])  # D left at node 5
+>>> order = deployment_order(backfill(cov, 1), issued=datetime(2026, 11, 25, 3, tzinfo=UTC))
+>>> ln = order.lines[0]
+>>> ln.number, ln.kind, ln.name, ln.to_site, ln.restores   # C at S1 covers Z2's only node, 1
+(1, 'reserve', 'Officer C', 'S1', ('Z2',))
+>>> figure_rows(order)[0]   # 3 per zone node covered: node 5, then nodes 5 and 1
+('Objective (DATA.md)', '3 of 12', '6 of 12')
+>>> csv_cell("=HYPERLINK()")   # a data cell never runs as a spreadsheet formula
+"'=HYPERLINK()"
 """
 
 from __future__ import annotations
