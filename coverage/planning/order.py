@@ -12,6 +12,7 @@ Examples
 >>> from datetime import UTC, datetime
 >>> from coverage.data.examples import example_dataset
 >>> from coverage.engine.analysis import analyse, suspend
+>>> from coverage.planning.backfill import backfill
 >>> cov = suspend(analyse(example_dataset(), threshold_min=10), ["A", "B"])  # D left at node 5
 >>> order = deployment_order(backfill(cov, 1), issued=datetime(2026, 11, 25, 3, tzinfo=UTC))
 >>> ln = order.lines[0]
