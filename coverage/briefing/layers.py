@@ -5,8 +5,18 @@ value of its nearest road node (cells farther than ``max_gap_m`` from any node s
 so open country is not painted). Cells with the same value are merged into one polygon, so
 a map draws a few polygons instead of thousands of squares.
 
-    >>> grid = node_grid(cov.dataset.network, cell_m=300)           # doctest: +SKIP
-    >>> response_surface(cov.times, grid, threshold_min=10)        # doctest: +SKIP
+    >>> from coverage.data.examples import example_dataset
+    >>> from coverage.engine.analysis import analyse, suspend
+    >>> cov = analyse(example_dataset(), threshold_min=1)
+    >>> grid = node_grid(cov.dataset.network, cell_m=100)   # 277 m x 111 m: 3 x 2 cells
+    >>> # B's: the 3 northern cells (node 4) and node 3's (27 s from B, 33 s from A)
+    >>> len(grid), responsibility_areas(cov.times, grid)[["unit", "cells"]].values.tolist()
+    (6, [['A', 1], ['B', 4], ['D', 1]])
+    >>> surface = response_surface(suspend(cov, ["A"]).times, grid, threshold_min=1)
+    >>> surface[["label", "within_target", "cells"]]   # node 1 from B at node 4: 27 s + 33 s
+           label  within_target  cells
+    0  0-0.5 min           True      5
+    1  0.5-1 min           True      1
 """
 
 from __future__ import annotations
