@@ -9,8 +9,24 @@ slack depend on each officer counted there.
 
 Examples
 --------
->>> crit = criticality(analyse(ds))  # doctest: +SKIP
->>> crit.table.head(3)[["officer_id", "objective_lost"]]  # doctest: +SKIP
+In the tiny district every zone node is covered and weighs 3 (objective 12). Without B,
+node 4 is lost (its one road leads away) and node 3 too (A needs 33 s, Z1 wants 30);
+without D node 5 (B needs 27 + 7 s); without A nothing (B reaches node 1 in 60 s, within
+Z2's 10 min), but A and B together also lose node 1.
+
+>>> from coverage.data.examples import example_dataset
+>>> from coverage.engine.analysis import analyse
+>>> crit = criticality(analyse(example_dataset(), threshold_min=10))
+>>> crit.objective
+12.0
+>>> crit.table[["officer_id", "zones_lost", "nodes_lost", "objective_lost"]]
+  officer_id zones_lost  nodes_lost  objective_lost
+0          B         Z1           2             6.0
+1          D         Z1           1             3.0
+2          A                      0             0.0
+>>> crit.pairs.head(1)[["officer_a", "officer_b", "objective_lost", "extra_lost"]]
+  officer_a officer_b  objective_lost  extra_lost
+0         B         A             9.0         3.0
 """
 
 from __future__ import annotations
