@@ -8,8 +8,19 @@ records in input order, so both executors give identical results.
 
 Examples
 --------
->>> sw = sweep(analyse(ds), runs=300, size=42, workers=2)  # doctest: +SKIP
->>> sw.random["objective"].describe()  # doctest: +SKIP
+The tiny district has objective 12 (:mod:`coverage.planning.criticality` works it out by
+hand): B alone loses 6, D 3, A nothing; A and B lose nodes 1, 3 and 4, B and D nodes 3, 4
+and 5, A and D node 5 (3 per node).
+
+>>> from coverage.data.examples import example_dataset
+>>> from coverage.engine.analysis import analyse
+>>> cov = analyse(example_dataset(), threshold_min=10)
+>>> sw = sweep(cov, runs=20, size=2, workers=0)   # in this process; 3 officers, 3 pairs
+>>> sw.criticality[["officer_id", "objective"]].values.tolist()
+[['B', 6.0], ['D', 9.0], ['A', 12.0]]
+>>> pairs = sw.random.drop_duplicates("removed").sort_values("removed")
+>>> pairs[["removed", "objective"]].values.tolist()
+[['A,B', 3.0], ['A,D', 9.0], ['B,D', 3.0]]
 """
 
 from __future__ import annotations
