@@ -16,6 +16,7 @@ from typing import Any
 
 from coverage.cli.argtypes import whole
 from coverage.cli.inputs import Stages, add_format, add_inputs, load_inputs
+from coverage.cli.readiness import iso_date, refusal_p
 from coverage.errors import CoverageError
 
 
@@ -42,6 +43,18 @@ def add_parsers(sub: Any) -> None:
                     help="auto: exact MILP up to 1,000 candidate sites, else lazy greedy")
     bf.add_argument("--save-scenario", type=Path,
                     help="also write the chosen deployment as a scenario JSON file")
+    bf.add_argument("--robust", action="store_true",
+                    help="maximise the expected objective under refusal risk (needs --events "
+                    "and --resources; reserves only; docs/readiness.md)")
+    bf.add_argument("--events", type=Path, help="personnel events (CSV), for --robust")
+    bf.add_argument("--resources", type=Path,
+                    help="station resources (CSV), for --robust and --kit")
+    bf.add_argument("--as-of", type=iso_date, default=None, metavar="DATE",
+                    help="readiness as of this date (default: the newest event's date)")
+    bf.add_argument("--refusal-p", type=refusal_p, default=None, metavar="P",
+                    help="refusal probability by station level, as for readiness")
+    bf.add_argument("--kit", metavar="ITEMS", help="kit every deployed reserve must take "
+                    "from its station's spare, e.g. vest,helmet (needs --resources)")
 
     cr = sub.add_parser("criticality", help="objective lost per officer removed, single "
                         "points of failure, worst pairs")
@@ -118,6 +131,7 @@ def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
     weights = _weights(args.weights)
     area = read_area(args.area) if args.area is not None else None
     cov = _baseline(args, stages)
+    risk, kit = _readiness(args, cov, stages)
     stages("choosing sites")
     if args.max_move_min is not None and not args.max_move_min >= 0:
         msg = f"--max-move-min must be minutes >= 0, got {args.max_move_min}"
@@ -127,7 +141,7 @@ def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
     bf = backfill(cov, args.reserves, moves=args.moves, max_move_min=args.max_move_min,
                   candidates=args.candidates, area=area, weights=weights,
                   site_capacity=args.site_capacity, turnout_s=args.turnout_s,
-                  method=args.method)
+                  method=args.method, risk=risk, kit=kit)
     if args.order is not None:
         stages("writing the deployment order")
         write_order(deployment_order(bf), args.order)
@@ -140,6 +154,43 @@ def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
         print(f"note: deployment order written to {args.order}", file=sys.stderr)
     _print(args, backfill_dict(bf), backfill_table(bf))
     return 0
+
+
+def _readiness(args: argparse.Namespace, cov: Any, stages: Stages) -> tuple[Any, Any]:
+    """The refusal risk (``--robust``) and kit budget (``--kit``) of ``backfill``."""
+    if args.robust and (args.events is None or args.resources is None):
+        msg = "--robust needs --events E and --resources R (station readiness levels)"
+        raise CoverageError(msg)
+    if args.kit is not None and args.resources is None:
+        msg = "--kit needs --resources R (the stations' kit on hand)"
+        raise CoverageError(msg)
+    if not args.robust and args.kit is None:
+        return None, None
+    from datetime import date
+
+    import pandas as pd
+
+    from coverage import settings
+    from coverage.data.personnel import read_events, read_resources
+    from coverage.planning.kit import kit_budget
+    from coverage.planning.readiness import readiness
+    from coverage.planning.robust import refusal_risk
+
+    stages("reading personnel events and resources")
+    ds = cov.dataset
+    if args.events is not None:
+        events, as_of = read_events(args.events, ds.officers), args.as_of
+    else:  # kit only: the levels do not matter, the date neither
+        events = pd.DataFrame({"officer_id": [], "date": [], "kind": [], "days": [],
+                               "note": []})
+        as_of = args.as_of or date.today()
+    r = readiness(ds.stations, ds.officers, events, read_resources(args.resources, ds.stations),
+                  as_of=as_of, suspended=cov.suspended)
+    risk = refusal_risk(r, refusal_p=args.refusal_p or settings.REFUSAL_P) if args.robust \
+        else None
+    kit = kit_budget(r, ds.officers, args.kit.split(","), suspended=cov.suspended) \
+        if args.kit is not None else None
+    return risk, kit
 
 
 def _cmd_criticality(args: argparse.Namespace, stages: Stages) -> int:

@@ -41,6 +41,8 @@ from coverage.engine.metrics import within_target
 from coverage.engine.traveltime import times_from
 from coverage.engine.units import apply_suspension, place_units
 from coverage.errors import DataError, DataWarning
+from coverage.planning.expected import expected_coverage, reach_matrix
+from coverage.planning.kit import KitBudget, held_back_officers, kit_dict, kit_note
 from coverage.planning.objective import (
     Demand,
     Weights,
@@ -56,6 +58,7 @@ from coverage.planning.relocation import (
     solve_moves_exact,
     solve_moves_greedy,
 )
+from coverage.planning.robust import RefusalRisk, robust_problem, solve_robust
 from coverage.planning.scenario import Deployment, Scenario, apply_scenario
 from coverage.planning.siting import Problem, marginal_order, solve_exact, solve_greedy
 
@@ -140,6 +143,11 @@ class Backfill:
     moves_requested: int
     max_move_min: float | None
     notes: tuple[str, ...]
+    expected_before: float | None = None
+    expected_after: float | None = None
+    expected_bound: float | None = None
+    kit: KitBudget | None = None
+    held_back: dict[str, tuple[str, ...]] | None = None
 
 
 def read_area(path: str | Path) -> Any:
@@ -281,6 +289,8 @@ def backfill(
     method: Literal["auto", "exact", "greedy"] = "auto",
     exact_limit: int = EXACT_LIMIT,
     time_limit_s: float = 60.0,
+    risk: RefusalRisk | None = None,
+    kit: KitBudget | None = None,
 ) -> Backfill:
     """Choose sites for up to ``reserves`` reserves and ``moves`` on-duty officers.
 
@@ -305,6 +315,13 @@ def backfill(
         Seconds before a unit placed at a site starts moving from it.
     method
         ``"auto"``: exact up to ``exact_limit`` candidate sites, else greedy.
+    risk
+        Refusal risk (:func:`coverage.planning.robust.refusal_risk`): maximise the expected
+        objective instead (reserves only; :mod:`coverage.planning.robust`). ``optimal``,
+        ``method`` and the gains then refer to the expected objective.
+    kit
+        Kit budget (:func:`coverage.planning.kit.kit_budget`): only reserves their station
+        can equip are deployed (:mod:`coverage.planning.kit`).
 
     Returns
     -------
@@ -316,6 +333,13 @@ def backfill(
     """
     pool, k, notes = _reserves(cov, reserves)
     m = _whole("moves", moves)
+    if kit is not None:
+        k = min(k, kit.total)
+        note = kit_note(kit)
+        notes += [note] if note else []
+    if risk is not None and m:
+        msg = "robust: a plan under refusal risk places reserves only; leave out moves"
+        raise DataError(msg)
     if max_move_min is not None and not (np.isfinite(max_move_min) and max_move_min >= 0):
         msg = f"max_move_min: give minutes >= 0, got {max_move_min!r}"
         raise DataError(msg)
@@ -333,15 +357,26 @@ def backfill(
                            short=shortfall(cov.zones, within),
                            zone_weight=np.ones(len(cov.zones.zone_id)), k=k, capacity=capacity)
     moved_unit = np.empty(0, np.int64)
+    step_station: list[str | None] | None = None
     sol = None
-    if m == 0 or (exact and site_capacity is None):
+    if risk is not None:
+        steps, step_station, bound, optimal, how = _robust(
+            cov, dem, sites, pool, k, capacity, turnout_s, risk, kit, reserve_only,
+            time_limit_s)
+        notes.append("robust: the expected objective under refusal risk is maximised "
+                     + ("exactly (MEXCLP, one refusal probability)" if how == "mexclp" else
+                        "by lazy greedy (refusal probabilities differ by station)")
+                     + "; optimal, bound and gains refer to it")
+    elif m == 0 or (exact and site_capacity is None):
         sol = solve_exact(reserve_only, time_limit_s=time_limit_s) if exact else \
             solve_greedy(reserve_only)
         # reserves alone, with some to spare, cover all a site can add: a move (a reserve
         # that also leaves a position) cannot do better, so this plan is the optimum
         if m and not (sol.optimal and int(sol.count.sum()) < k):
             sol = None
-    if sol is not None:
+    if risk is not None:
+        pass
+    elif sol is not None:
         steps = [(-1, s, g, round(h)) for s, g, h in marginal_order(reserve_only, sol.count)]
         bound, optimal, how = sol.bound, sol.optimal, sol.method
     else:
@@ -359,7 +394,9 @@ def backfill(
         steps = ranked(mp, plan)
         bound, optimal, how = plan.bound, plan.optimal, plan.method
         moved_unit = plan.moved_unit
-    placed, moved = _orders(cov, pool, sites, steps, moved_unit)
+    kit_left = dict(kit.equipped) if kit is not None else None
+    placed, moved = _orders(cov, pool, sites, steps, moved_unit, kit_left=kit_left,
+                            step_station=step_station)
     sent: list[ReservePlacement | OfficerMove] = [*placed, *moved]
     scenario = Scenario(
         name=f"backfill: {len(placed)} reserve(s), {len(moved)} move(s)",
@@ -376,6 +413,13 @@ def backfill(
               "streets?); the placement assumes the officer gets there" for o in placed
               if o.travel_min is None]
     after_v = objective(dem, after.times.seconds)
+    ex_before = ex_after = ex_bound = None
+    if risk is not None:
+        ex_before = expected_coverage(cov, risk.unit_p(cov.units.station_id),
+                                      weights=weights).expected_objective
+        ex_after = expected_coverage(after, risk.unit_p(after.units.station_id),
+                                     weights=weights).expected_objective
+        ex_bound, bound = ex_before + bound, dem.total - before_v
     logger.info("backfill: %d site(s), %d reserve(s) placed, %d move(s), objective %.0f -> "
                 "%.0f (%s)", sites.node.size, len(placed), len(moved), before_v, after_v, how)
     return Backfill(
@@ -384,7 +428,38 @@ def backfill(
         objective_max=dem.total, bound=before_v + bound, optimal=optimal, method=how,
         requested=int(reserves), reserves_available=len(pool), moves_requested=m,
         max_move_min=None if max_move_min is None else float(max_move_min), notes=tuple(notes),
+        expected_before=ex_before, expected_after=ex_after, expected_bound=ex_bound, kit=kit,
+        held_back=None if kit is None else held_back_officers(kit, pool, placed),
     )
+
+
+def _robust(
+    cov: Coverage, dem: Demand, sites: Sites, pool: Any, k: int, capacity: IntArray,
+    turnout_s: float, risk: RefusalRisk, kit: KitBudget | None, plain: Problem,
+    time_limit_s: float,
+) -> tuple[list[tuple[int, int, float, int]], list[str | None], float, bool, str]:
+    """Robust steps (-1, site, expected gain, officers short reduced), the home station
+    each reserve must come from (None: any), the bound on the expected gain, optimal, method.
+
+    Reserve classes are home stations, each with its reserves (or those its kit equips).
+    """
+    cover, _ = coverage_matrix(cov, dem, sites, turnout_s=turnout_s,
+                               items=np.arange(len(dem), dtype=np.int64))
+    counts = pool["station_id"].astype(str).value_counts()
+    classes = sorted(counts.index)
+    cap = [kit.equipped.get(c, 0) if kit is not None else int(counts[c]) for c in classes]
+    pb = robust_problem(cover, dem.weight, reach_matrix(cov, dem),
+                        risk.unit_p(cov.units.station_id), risk.unit_p(classes),
+                        np.asarray(cap, dtype=np.int64), k=k, capacity=capacity)
+    sol = solve_robust(pb, time_limit_s=time_limit_s)
+    short = plain.short.copy()
+    steps: list[tuple[int, int, float, int]] = []
+    for (s, _), g in zip(sol.picks, sol.gains, strict=True):
+        hit = plain.counts[:, s] & (short > 0)
+        short = short - hit
+        steps.append((-1, s, g, int(hit.sum())))
+    stations = [None if c < 0 else classes[c] for _, c in sol.picks]
+    return steps, stations, sol.bound, sol.optimal, sol.method
 
 
 def _move_problem(
@@ -476,10 +551,14 @@ def _cat(parts: list[Any], kind: Any) -> Any:
 
 def _orders(
     cov: Coverage, pool: Any, sites: Sites, steps: list[tuple[int, int, float, int]],
-    moved_unit: IntArray,
+    moved_unit: IntArray, *, kit_left: dict[str, int] | None = None,
+    step_station: list[str | None] | None = None,
 ) -> tuple[list[ReservePlacement], list[OfficerMove]]:
     """Turn ranked steps into orders: each reserve placement takes the nearest remaining
-    reserve officer; each move names its officer, from station and travel time."""
+    reserve officer; each move names its officer, from station and travel time.
+
+    ``kit_left`` (reserves each station can still equip) keeps unequipped reserves home;
+    ``step_station[i]`` names the home station step ``i``'s reserve must come from."""
     if not steps:
         return [], []
     net, tt = cov.times.network, cov.times
@@ -505,9 +584,17 @@ def _orders(
                 officers_short_reduced=reduced, from_lon=float(net.lon[tt.unit_nodes[u]]),
                 from_lat=float(net.lat[tt.unit_nodes[u]]), **where))
             continue
-        secs = np.where(free, to_site[col[node]][placed_pool.node], np.inf)
-        r = int(np.flatnonzero(free)[0]) if not np.isfinite(secs).any() else int(np.argmin(secs))
+        home = pool["station_id"].astype(str).to_numpy()
+        ok = free.copy()
+        if kit_left is not None:
+            ok &= np.array([kit_left.get(h, 0) > 0 for h in home], dtype=bool)
+        if step_station is not None and step_station[rank - 1] is not None:
+            ok &= home == step_station[rank - 1]
+        secs = np.where(ok, to_site[col[node]][placed_pool.node], np.inf)
+        r = int(np.flatnonzero(ok)[0]) if not np.isfinite(secs).any() else int(np.argmin(secs))
         free[r] = False
+        if kit_left is not None:
+            kit_left[home[r]] -= 1
         travel = float(secs[r])
         placed.append(ReservePlacement(
             rank=rank, officer_id=str(pool["officer_id"].iloc[r]),
@@ -560,6 +647,11 @@ def backfill_dict(bf: Backfill) -> dict[str, Any]:
         "suspended": len(bf.before.suspended),
         "scenario_sha256": bf.scenario.sha256,
         "notes": list(bf.notes),
+        **({} if bf.expected_before is None else {
+            "expected_objective_before": bf.expected_before,
+            "expected_objective_after": bf.expected_after,
+            "expected_bound": bf.expected_bound}),
+        **({} if bf.kit is None else {"kit": kit_dict(bf.kit, bf.held_back or {})}),
     }
 
 
@@ -578,6 +670,9 @@ def backfill_table(bf: Backfill) -> str:
         f"{bf.after.overall.officers_short}; reserves placed {len(bf.placed)} of "
         f"{bf.requested} requested ({bf.reserves_available} available); officers moved "
         f"{len(bf.moves)} of {bf.moves_requested} allowed",
+        *([] if bf.expected_before is None else [
+            f"Expected objective under refusal risk {bf.expected_before:.1f} -> "
+            f"{bf.expected_after:.1f} (bound {bf.expected_bound:.1f})"]),
         *(f"Note: {n}" for n in bf.notes), "",
     ]
     header = ["rank", "officer", "kind", "from", "to site", "travel_min", "gain", "short-"]

@@ -207,6 +207,8 @@ def order_csv(order: DeploymentOrder) -> bytes:
         row(ln.number, ln.kind, ln.officer_id, ln.name, ln.rank, ln.from_station, ln.to_site,
             ln.node_id, f"{ln.lat:.6f}", f"{ln.lon:.6f}",
             "" if ln.travel_min is None else f"{ln.travel_min:.1f}", "; ".join(ln.restores))
+    for note in order.notes:  # e.g. which stations' kit held reserves back
+        row("note", note)
     row()
     row("issued by (name, rank)", "", "signature", "")
     return buf.getvalue().encode("utf-8")
