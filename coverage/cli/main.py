@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_inputs(rep)
     add_format(rep)
     _add_live(rep)
+    _readiness_commands.add_report_args(rep)  # --events, --resources, --refusal-p
     prep = sub.add_parser("prepare", help="parse a road file once and cache the compiled graph")
     prep.add_argument("--roads", required=True, type=Path)
     add_format(prep)
@@ -130,11 +131,12 @@ def _cmd_report(args: argparse.Namespace, stages: Stages) -> int:
     stages.close()
     for note in unreachable_notes(cov):
         print(f"warning: {note}", file=sys.stderr)
+    out = report_dict(cov) | ({"live": live} if live is not None else {})
+    expected = _readiness_commands.expected_for_report(args, cov, out)
     if args.format == "json":
-        out = report_dict(cov) | ({"live": live} if live is not None else {})
         print(json.dumps(out, indent=2, allow_nan=False))
     else:
-        print(report_table(cov))
+        print(report_table(cov) + (f"\n{expected}" if expected else ""))
     return 0
 
 

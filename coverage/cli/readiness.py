@@ -18,6 +18,7 @@ from typing import Any
 
 from coverage import settings
 from coverage.cli.inputs import Stages, add_format, add_inputs, load_inputs
+from coverage.errors import CoverageError
 
 LEVELS = settings.READINESS_LEVELS
 
@@ -160,3 +161,42 @@ def _table(rec: dict[str, Any]) -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Stages], int]] = {
     "readiness": _cmd_readiness,
 }
+
+
+def add_report_args(rep: argparse.ArgumentParser) -> None:
+    """``report ... [--events E --resources R [--refusal-p P]]``: expected coverage too."""
+    rep.add_argument("--events", type=Path, help="personnel events (CSV): with --resources, "
+                     "adds expected coverage under refusal risk (docs/readiness.md)")
+    rep.add_argument("--resources", type=Path, help="station resources (CSV), with --events")
+    rep.add_argument("--refusal-p", type=refusal_p, default=None, metavar="P",
+                     help="refusal probability by station level, as for readiness")
+
+
+def expected_for_report(args: argparse.Namespace, cov: Any, out: dict[str, Any]) -> str | None:
+    """Add ``expected_covered_share`` to each zone of the report JSON ``out`` and
+    ``expected_objective`` to its ``overall``; return the table's line (None without
+    ``--events``/``--resources``). Readiness is as of ``--as-of``'s date, else the newest
+    event's."""
+    if args.events is None and args.resources is None:
+        return None
+    if args.events is None or args.resources is None:
+        msg = "--events and --resources go together (station readiness levels)"
+        raise CoverageError(msg)
+    from coverage.data.personnel import read_events, read_resources
+    from coverage.planning.expected import expected_coverage
+    from coverage.planning.readiness import readiness, unit_refusal_p
+
+    ds = cov.dataset
+    r = readiness(ds.stations, ds.officers, read_events(args.events, ds.officers),
+                  read_resources(args.resources, ds.stations),
+                  as_of=args.as_of.date() if args.as_of is not None else None,
+                  suspended=cov.suspended)
+    probs = args.refusal_p or dict(settings.REFUSAL_P)
+    ex = expected_coverage(cov, unit_refusal_p(r, cov.units.station_id, refusal_p=probs))
+    share = dict(zip(ex.zones["zone_id"], ex.zones["expected_covered_share"], strict=True))
+    for z in out["zones"]:
+        z["expected_covered_share"] = float(share[z["zone_id"]])
+    out["overall"]["expected_objective"] = ex.expected_objective
+    out["refusal_p"] = probs
+    return (f"Expected objective under refusal risk {ex.expected_objective:.1f} of plain "
+            f"{_num(ex.objective)} (readiness as of {r.as_of.isoformat()})")

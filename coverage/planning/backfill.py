@@ -360,7 +360,7 @@ def backfill(
     step_station: list[str | None] | None = None
     sol = None
     if risk is not None:
-        steps, step_station, bound, optimal, how = _robust(
+        steps, step_station, bound, optimal, how, reach, site_cover = _robust(
             cov, dem, sites, pool, k, capacity, turnout_s, risk, kit, reserve_only,
             time_limit_s)
         notes.append("robust: the expected objective under refusal risk is maximised "
@@ -416,9 +416,12 @@ def backfill(
     ex_before = ex_after = ex_bound = None
     if risk is not None:
         ex_before = expected_coverage(cov, risk.unit_p(cov.units.station_id),
-                                      weights=weights).expected_objective
+                                      weights=weights, reach=reach).expected_objective
+        site_of = {o.officer_id: s for o, (_, s, _, _) in zip(placed, steps, strict=True)}
         ex_after = expected_coverage(after, risk.unit_p(after.units.station_id),
-                                     weights=weights).expected_objective
+                                     weights=weights, reach=_reach_after(
+                                         cov, after, dem, reach, site_cover, site_of),
+                                     ).expected_objective
         ex_bound, bound = ex_before + bound, dem.total - before_v
     logger.info("backfill: %d site(s), %d reserve(s) placed, %d move(s), objective %.0f -> "
                 "%.0f (%s)", sites.node.size, len(placed), len(moved), before_v, after_v, how)
@@ -437,9 +440,10 @@ def _robust(
     cov: Coverage, dem: Demand, sites: Sites, pool: Any, k: int, capacity: IntArray,
     turnout_s: float, risk: RefusalRisk, kit: KitBudget | None, plain: Problem,
     time_limit_s: float,
-) -> tuple[list[tuple[int, int, float, int]], list[str | None], float, bool, str]:
+) -> tuple[list[tuple[int, int, float, int]], list[str | None], float, bool, str, Any, Any]:
     """Robust steps (-1, site, expected gain, officers short reduced), the home station
-    each reserve must come from (None: any), the bound on the expected gain, optimal, method.
+    each reserve must come from (None: any), the bound on the expected gain, optimal,
+    method, and the units' and sites' reach over every item (items x units, items x sites).
 
     Reserve classes are home stations, each with its reserves (or those its kit equips).
     """
@@ -448,7 +452,8 @@ def _robust(
     counts = pool["station_id"].astype(str).value_counts()
     classes = sorted(counts.index)
     cap = [kit.equipped.get(c, 0) if kit is not None else int(counts[c]) for c in classes]
-    pb = robust_problem(cover, dem.weight, reach_matrix(cov, dem),
+    reach = reach_matrix(cov, dem)
+    pb = robust_problem(cover, dem.weight, reach,
                         risk.unit_p(cov.units.station_id), risk.unit_p(classes),
                         np.asarray(cap, dtype=np.int64), k=k, capacity=capacity)
     sol = solve_robust(pb, time_limit_s=time_limit_s)
@@ -459,7 +464,25 @@ def _robust(
         short = short - hit
         steps.append((-1, s, g, int(hit.sum())))
     stations = [None if c < 0 else classes[c] for _, c in sol.picks]
-    return steps, stations, sol.bound, sol.optimal, sol.method
+    return steps, stations, sol.bound, sol.optimal, sol.method, reach, cover
+
+
+def _reach_after(cov: Coverage, after: Coverage, dem: Demand, reach: Any, site_cover: Any,
+                 site_of: dict[str, int]) -> Any:
+    """The reach of ``after``'s units: a unit of ``cov`` standing where it stood keeps its
+    column, a placed reserve takes its site's; anything else is searched afresh."""
+    old = {o: i for i, o in enumerate(cov.units.officer_id)}
+    n_old = reach.shape[1]
+    cols = []
+    for o, node in zip(after.units.officer_id, after.units.node, strict=True):
+        if o in site_of:
+            cols.append(n_old + site_of[o])
+        elif o in old and int(cov.units.node[old[o]]) == int(node):
+            cols.append(old[o])
+        else:
+            return reach_matrix(after, dem)
+    both = sp.hstack([sp.csc_array(reach), sp.csc_array(site_cover)], format="csc")
+    return sp.csr_array(both[:, np.asarray(cols, dtype=np.int64)])
 
 
 def _move_problem(

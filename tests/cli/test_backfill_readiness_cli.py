@@ -76,3 +76,34 @@ def test_missing_inputs_are_named(files, capsys, extra: list[str], message: str)
 def test_unknown_kit_item_is_named(files, capsys) -> None:
     assert main(_args(files, "--kit", "radio", "--resources", str(files["resources"]))) == 2
     assert "'radio' are not in the resources file" in capsys.readouterr().err
+
+
+def _report(p: dict[str, Path], *extra: str) -> list[str]:
+    return ["report", "--roads", str(p["roads"]), "--stations", str(p["stations"]),
+            "--zones", str(p["zones"]), "--officers", str(p["officers"]),
+            "--suspend", str(p["suspend"]), "-q", *extra]
+
+
+def test_report_adds_expected_coverage(files, capsys) -> None:
+    more = ["--events", str(files["events"]), "--resources", str(files["resources"])]
+    assert main(_report(files, "--format", "json")) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert "expected_objective" not in plain["overall"]
+    assert main(_report(files, "--format", "json", *more, "--refusal-p", "0.5")) == 0
+    rec = json.loads(capsys.readouterr().out)
+    zones = {z["zone_id"]: z for z in rec["zones"]}
+    # Z2 (node 1) is reached only by A (B suspended; nothing leaves node 5): 1 - 0.5
+    assert zones["Z2"]["covered_share"] == 1.0
+    assert zones["Z2"]["expected_covered_share"] == 0.5
+    assert rec["overall"]["expected_objective"] < sum(
+        3 * z["nodes"] * z["covered_share"] for z in rec["zones"])
+    assert main(_report(files, "--format", "json", *more, "--refusal-p", "0")) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert all(z["expected_covered_share"] == z["covered_share"] for z in same["zones"])
+    assert main(_report(files, *more)) == 0
+    assert "Expected objective under refusal risk" in capsys.readouterr().out
+
+
+def test_report_needs_both_files(files, capsys) -> None:
+    assert main(_report(files, "--events", str(files["events"]))) == 2
+    assert "--events and --resources go together" in capsys.readouterr().err
