@@ -362,10 +362,11 @@ def backfill(
     if risk is not None:
         steps, step_station, bound, optimal, how, reach, site_cover = _robust(
             cov, dem, sites, pool, k, capacity, turnout_s, risk, kit, reserve_only,
-            time_limit_s)
+            time_limit_s, exact)
         notes.append("robust: the expected objective under refusal risk is maximised "
                      + ("exactly (MEXCLP, one refusal probability)" if how == "mexclp" else
-                        "by lazy greedy (refusal probabilities differ by station)")
+                        "by lazy greedy (refusal probabilities differ by station, or more "
+                        "candidate sites than the exact limit)")
                      + "; optimal, bound and gains refer to it")
     elif m == 0 or (exact and site_capacity is None):
         sol = solve_exact(reserve_only, time_limit_s=time_limit_s) if exact else \
@@ -439,7 +440,7 @@ def backfill(
 def _robust(
     cov: Coverage, dem: Demand, sites: Sites, pool: Any, k: int, capacity: IntArray,
     turnout_s: float, risk: RefusalRisk, kit: KitBudget | None, plain: Problem,
-    time_limit_s: float,
+    time_limit_s: float, exact: bool,
 ) -> tuple[list[tuple[int, int, float, int]], list[str | None], float, bool, str, Any, Any]:
     """Robust steps (-1, site, expected gain, officers short reduced), the home station
     each reserve must come from (None: any), the bound on the expected gain, optimal,
@@ -456,7 +457,7 @@ def _robust(
     pb = robust_problem(cover, dem.weight, reach,
                         risk.unit_p(cov.units.station_id), risk.unit_p(classes),
                         np.asarray(cap, dtype=np.int64), k=k, capacity=capacity)
-    sol = solve_robust(pb, time_limit_s=time_limit_s)
+    sol = solve_robust(pb, exact=exact, time_limit_s=time_limit_s)
     short = plain.short.copy()
     steps: list[tuple[int, int, float, int]] = []
     for (s, _), g in zip(sol.picks, sol.gains, strict=True):

@@ -128,13 +128,15 @@ def expected_gain(pb: RobustProblem, picks: Sequence[tuple[int, int]]) -> float:
     return float((pb.item_weight * (pb.fail - fail)).sum())
 
 
-def solve_robust(pb: RobustProblem, *, time_limit_s: float = 60.0) -> RobustSolution:
-    """Exact MEXCLP with one probability, else lazy greedy (module docstring)."""
+def solve_robust(pb: RobustProblem, *, exact: bool = True,
+                 time_limit_s: float = 60.0) -> RobustSolution:
+    """Exact MEXCLP with one probability (unless ``exact`` is False, e.g. beyond the
+    backfill's exact limit of candidate sites), else lazy greedy (module docstring)."""
     k = min(pb.k, int(pb.class_cap.sum()))
     if k <= 0 or pb.cover.shape[1] == 0:
         return RobustSolution((), (), 0.0, 0.0, True, "mexclp" if pb.single_p is not None
                               else "greedy")
-    if pb.single_p is not None:
+    if pb.single_p is not None and exact:
         return _solve_mexclp(pb, k, time_limit_s)
     return _solve_greedy(pb, k)
 

@@ -136,3 +136,17 @@ def test_robust_with_moves_is_refused(tmp_path: Path) -> None:
     cov = analyse(random_case(0, tmp_path).ds)
     with pytest.raises(DataError, match=r"robust.*moves"):
         backfill(cov, 1, moves=1, risk=RefusalRisk({}, 0.1))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_greedy_with_one_probability_stays_within_its_bound(seed: int, tmp_path: Path) -> None:
+    case = random_case(seed, tmp_path, n_units=4, n_reserves=3)
+    cov = analyse(case.ds)
+    risk = RefusalRisk(station_p={}, default_p=0.3)
+    exact = backfill(cov, 2, risk=risk)
+    greedy = backfill(cov, 2, risk=risk, method="greedy")
+    assert greedy.method == "greedy"
+    assert greedy.expected_after <= exact.expected_after + 1e-9
+    assert exact.expected_after <= greedy.expected_bound + 1e-6
+    assert _plan_expected(case, cov, risk, greedy) == pytest.approx(greedy.expected_after,
+                                                                    abs=1e-9)
