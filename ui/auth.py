@@ -174,6 +174,13 @@ def require(page: str) -> Session:
     app.py's sign-in first.
     """
     current = session()
+    picked = st.session_state.get("demo_role")
+    if (settings.demo_mode() and current is not None and current.how == "demo"
+            and picked in accounts.ROLES and picked != current.role):
+        # The demo role was switched in a run that reached this page without app.py (a
+        # first run served from pages/ by file name): the switch holds here too.
+        current = Session(f"demo-{picked}", str(picked), "demo")
+        st.session_state[USER_KEY] = current
     if current is None:
         st.session_state[WANTED_KEY] = page
         with contextlib.suppress(StreamlitAPIException):  # app.py not a page: v2 running
