@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from collections.abc import Callable
@@ -119,3 +120,17 @@ COLUMNS_HELP = (
     "- **Events** (CSV, optional): `officer_id`, `date`, `kind`, optional `days`, `note`.\n"
     "- **Resources** (CSV, optional): `station_id`, `item`, `on_hand`, optional "
     "`per_officer`.")
+
+
+def tooltip_text(text: object) -> str:
+    """``text`` safe inside a folium tooltip or popup (HTML set from a JavaScript string).
+
+    HTML-escaped, and the characters that could end or interpolate folium's JavaScript
+    template literal (backtick, ``$``, backslash, braces) written as HTML entities, so data
+    text shows literally and never becomes markup or script.
+    """
+    escaped = html.escape(str(text), quote=True)
+    for char, entity in (("\\", "&#92;"), ("`", "&#96;"), ("$", "&#36;"), ("{", "&#123;"),
+                         ("}", "&#125;")):
+        escaped = escaped.replace(char, entity)
+    return escaped

@@ -39,7 +39,7 @@ from coverage.planning.order import DeploymentOrder
 from coverage.planning.scenario import Scenario
 from coverage.planning.sweep import Outcome
 from ui import state
-from ui.feedback import checked, md
+from ui.feedback import checked, md, tooltip_text
 
 VENDOR = Path(__file__).resolve().parent / "vendor" / "leaflet-draw"
 _PLAN_KEY = "seccov_last_plan"
@@ -156,8 +156,8 @@ def plan_layer(run: PlanRun) -> folium.FeatureGroup:
     for ln in run.order.lines:
         a, b = (ln.from_lat, ln.from_lon), (ln.lat, ln.lon)
         color = MOVE_COLOR if ln.kind == "move" else RESERVE_COLOR
-        tip = folium.Tooltip(md(f"{ln.number}. {ln.officer_id} {ln.name}: {ln.from_station} "
-                                f"to {ln.to_site}"), sticky=True)
+        tip = folium.Tooltip(tooltip_text(f"{ln.number}. {ln.officer_id} {ln.name}: "
+                                        f"{ln.from_station} to {ln.to_site}"), sticky=True)
         folium.PolyLine([a, b], color=color, weight=3, opacity=0.9, tooltip=tip).add_to(group)
         head = _head(a, b)
         if head:
@@ -233,7 +233,7 @@ def single_points_layer(crit: Criticality) -> folium.FeatureGroup:
         folium.CircleMarker(
             where[str(oid)], radius=9,
             color="#cf222e", weight=3, fill=False,
-            tooltip=folium.Tooltip(md(f"{oid}: {zones}"), sticky=True)).add_to(group)
+            tooltip=folium.Tooltip(tooltip_text(f"{oid}: {zones}"), sticky=True)).add_to(group)
     return group
 
 
