@@ -12,12 +12,22 @@ the chosen plan as a :class:`~coverage.planning.scenario.Scenario`.
 
 Examples
 --------
->>> from coverage import load_dataset, analyse  # doctest: +SKIP
->>> bf = backfill(analyse(ds, suspended=ids), 42)  # doctest: +SKIP
->>> bf.objective_after - bf.objective_before, bf.optimal  # doctest: +SKIP
-(531, True)
->>> bf = backfill(cov, 42, moves=10, max_move_min=20)  # doctest: +SKIP
->>> [(m.officer_id, m.site) for m in bf.moves]  # doctest: +SKIP
+Each zone node weighs 3 here (Z1 has priority 1, Z2 none): 4 nodes, at most 12.
+
+>>> from coverage.data.examples import example_dataset
+>>> from coverage.engine.analysis import analyse, suspend
+>>> base = analyse(example_dataset(), threshold_min=10)
+>>> bf = backfill(suspend(base, ["A", "B"]), 1)   # D is left at node 5; one reserve: C
+>>> bf.objective_before, bf.objective_after, bf.objective_max, bf.optimal
+(3.0, 6.0, 12.0, True)
+>>> [(p.officer_id, p.site) for p in bf.placed]   # node 1 (Z2); node 3 is 33 s away, Z1 wants 30
+[('C', 'S1')]
+
+Without B, moving A from node 1 to node 3 (33 s) covers node 3 and still node 1: 6 -> 9.
+
+>>> bf = backfill(suspend(base, ["B"]), 0, moves=1, candidates="nodes", max_move_min=1)
+>>> [(m.officer_id, m.site, round(m.travel_min, 2)) for m in bf.moves], bf.objective_after
+([('A', '3', 0.55)], 9.0)
 """
 
 from __future__ import annotations
