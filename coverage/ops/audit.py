@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from coverage.data.csvsafe import safe_cell
 from coverage.errors import CoverageError
 from coverage.ops.store import Store, from_us, now_us, to_us
 
@@ -138,19 +139,6 @@ def query(store: Store, *, user: str | None = None, action: str | None = None,
 
 
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV Injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Return text that a spreadsheet would run as a formula with a ``'`` in front.
-
-    Numbers and other values pass unchanged; ``'=HYPERLINK(...)`` shows as text.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def safe_csv(frame: pd.DataFrame) -> bytes:
     """Return ``frame`` as UTF-8 CSV (RFC 4180: CRLF, line breaks inside quotes) with every
     text cell and column name passed through :func:`safe_cell`: for downloads of

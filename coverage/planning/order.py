@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from coverage import settings
+from coverage.data.csvsafe import safe_cell
 from coverage.engine.analysis import Coverage
 from coverage.engine.metrics import demand, zone_objective
 from coverage.engine.report import KeyFigures, key_figures
@@ -42,7 +43,6 @@ from coverage.planning.backfill import Backfill, OfficerMove, orders
 from coverage.planning.scenario import Deployment, Scenario, apply_scenario
 
 #: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,7 @@ def deployment_order(bf: Backfill, *, issued: datetime | None = None,
 
 def csv_cell(value: object) -> str:
     """``value`` as CSV text; text starting like a formula gets a leading ``'`` (never run)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return str(safe_cell("" if value is None else str(value)))
 
 
 def issued_text(order: DeploymentOrder) -> str:
