@@ -514,21 +514,10 @@ def _move_problem(
     net, tt = cov.times.network, cov.times
     n_units = len(tt.unit_ids)
     limit_move = np.inf if max_move_min is None else float(max_move_min) * 60.0
-    nodes, inv = np.unique(dem.node, return_inverse=True)
-    unit_hit = np.zeros((dem.node.size, n_units), dtype=bool)
-    if nodes.size and n_units:
-        far = float(dem.target_min.max()) * 60.0 * (1 + 1e-9) + 1e-6
-        back = dijkstra(net.csr_reverse, directed=True, indices=nodes, min_only=True,
-                        limit=far)
-        near = np.flatnonzero(back[tt.unit_nodes] + tt.delays <= far)
-        # units on the same node with the same delay cover the same items: search once
-        spots, which = np.unique(np.stack([tt.unit_nodes[near].astype(np.float64),
-                                           tt.delays[near]]), axis=1, return_inverse=True)
-        t = times_from(net, spots[0].astype(np.int64), limit_s=far, columns=nodes,
-                       delay_s=spots[1] if tt.delay_s is not None else None)
-        unit_hit[:, near] = (t[:, inv] / 60.0 <= dem.target_min[None, :]).T[:, which.ravel()]
+    # which units reach which item in time: the one reach matrix (planning.expected)
+    unit_hit = reach_matrix(cov, dem)
     # an item covered by more units than may move stays covered: it is left out
-    changeable = np.flatnonzero(unit_hit.sum(axis=1) <= m)
+    changeable = np.flatnonzero(np.asarray(unit_hit.sum(axis=1)).ravel() <= m)
     site_cover, _ = coverage_matrix(cov, dem, sites, turnout_s=turnout_s, items=changeable)
     unit_cover = sp.csc_array(unit_hit[changeable])
     unit_counts = within_target(cov.zones, cov.reach_s, tt.unit_nodes, tt.delays)
