@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
@@ -12,10 +13,13 @@ from coverage.briefing.brief import (
     DISPLACE_MAX_M,
     DISPLACE_MIN_M,
     Brief,
+    ExpectedFigures,
     build_brief,
+    expected_figures,
 )
 from coverage.briefing.export import export_html, export_pdf, pdf_map, render_map
 from coverage.engine.analysis import Coverage
+from ui import readiness as personnel_inputs
 from ui.auth import record
 from ui.feedback import checked
 
@@ -41,13 +45,24 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
         redact = c2.selectbox("Officers", list(_REDACTIONS), key=f"{key}-redact",
                               format_func=_REDACTIONS.__getitem__)
         title = st.text_input("Title", value=DEFAULT_TITLE, max_chars=120, key=f"{key}-title")
+        files = personnel_inputs.personnel_files()
+        with_expected = files is not None and st.checkbox(
+            "Expected coverage under refusal risk", value=True, key=f"{key}-expected",
+            help="From this dataset's personnel events and station resources: station "
+            "readiness levels as of the newest event, default refusal probabilities per "
+            "level; the export gains the expected objective and each listed zone's expected "
+            "covered share (station aggregates only).")
         if st.button("Prepare export", key=f"{key}-make", icon=":material/build:"):
             with st.status(f"Preparing the {fmt[1:].upper()} briefing...",
                            expanded=True) as status:
+                expected = None
+                if with_expected and files is not None:
+                    st.write("Expected coverage under refusal risk...")
+                    expected = _expected(scenario, baseline, files)
                 st.write("Building the briefing (figures, gaps, redaction)...")
                 brief = checked(build_brief, scenario, baseline=baseline, title=title,
                                 redact=redact, suspension_source=suspension_source,
-                                areas=areas)
+                                areas=areas, expected=expected)
                 st.write("Rendering the map..." if fmt != ".html" else "Writing the page...")
                 data, how = checked(_EXPORTERS[fmt], brief)
                 st.write(how)
@@ -55,7 +70,8 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
                               state="complete")
             st.session_state[f"{key}-file"] = (fmt, data, brief.created)
             record("export", format=fmt[1:], redact=redact, page=key,
-                   suspended=len(scenario.suspended), bytes=len(data))
+                   suspended=len(scenario.suspended), bytes=len(data),
+                   expected=expected is not None)
         ready = st.session_state.get(f"{key}-file")
         if ready:
             fmt_ready, data, created = ready
@@ -63,6 +79,13 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
                 f"Download {fmt_ready[1:].upper()}", data=data, mime=_EXPORT_MIME[fmt_ready],
                 file_name=f"briefing-{created:%Y%m%d-%H%M%S}{fmt_ready}", key=f"{key}-dl",
                 icon=":material/download:", type="primary")
+
+
+def _expected(scenario: Coverage, baseline: Coverage | None,
+              files: dict[str, Path]) -> ExpectedFigures:
+    """The expected figures of the export, from the active dataset's personnel files."""
+    p = personnel_inputs.personnel(files)
+    return checked(expected_figures, scenario, p.events, p.resources, baseline=baseline)
 
 
 def _png(brief: Brief) -> tuple[bytes, str]:

@@ -124,11 +124,18 @@ def brief_pdf(brief: Brief, png: bytes, *, map_caption: str,
     para("; ".join(f"{k}: {v}" for k, v in brief.sources.items()), size=9, gap=3)
     para("Key figures: baseline and scenario", size=11, bold=True, gap=1)
     table([["Figure", "Baseline", "Scenario"],
-           *[list(r) for r in figure_rows(brief.before, brief.after)]],
+           *[list(r) for r in figure_rows(brief.before, brief.after, brief.expected)]],
           (60, 60, 60), ("LEFT", "RIGHT", "RIGHT"))
     para("Zones with the most urgent gaps", size=11, bold=True, gap=1)
     g = brief.top_gaps
-    if len(g):
+    if len(g) and brief.expected is not None:
+        table([["Zone", "Name", "Priority", "Target", "Covered", "Expected", "p90",
+                 "Officers"],
+               *g[["zone_id", "name", "priority", "target", "covered", "expected", "p90",
+                   "officers"]].astype(str).to_numpy().tolist()],
+              (18, 44, 16, 18, 20, 21, 25, 18),
+              ("LEFT", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
+    elif len(g):
         table([["Zone", "Name", "Priority", "Target", "Covered", "p90", "Officers"],
                *g[["zone_id", "name", "priority", "target", "covered", "p90", "officers"]]
                .astype(str).to_numpy().tolist()],
@@ -139,6 +146,8 @@ def brief_pdf(brief: Brief, png: bytes, *, map_caption: str,
     para("Covered: share of the zone's road nodes reached within its target. Officers: "
          "available officers who reach the zone within its target / officers it requires.",
          size=8, grey=True)
+    if brief.expected is not None:
+        para(brief.expected.note, size=8, grey=True)
     for note in brief.notes:
         para(f"Note: {note}", size=8, grey=True)
 

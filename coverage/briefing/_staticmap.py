@@ -236,7 +236,7 @@ def _panel(fig: Any, brief: Brief, handles: list[Any], *, left: float, width_px:
     put(brief.scenario)
     y -= line / 2
     put("Key figures (baseline -> scenario)", bold=True)
-    for label, before, after in figure_rows(brief.before, brief.after):
+    for label, before, after in figure_rows(brief.before, brief.after, brief.expected):
         put(f"{label}: {before} -> {after}")
     y -= line / 2
     leg = fig.legend(handles=handles, loc="upper left", fontsize=5.5, frameon=False,

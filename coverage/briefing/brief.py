@@ -19,7 +19,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
@@ -60,6 +60,31 @@ _NOTES: Final = MappingProxyType({
 })
 
 
+@dataclass(frozen=True)
+class ExpectedFigures:
+    """Expected coverage under refusal risk beside a briefing's plain figures (DATA.md).
+
+    Station aggregates only: the objective and expected objective of the baseline and the
+    scenario, and the scenario's ``expected_covered_share`` per zone id; readiness levels as
+    of ``as_of``, each unit refusing with ``refusal_p`` by its station's level.
+    """
+
+    as_of: date
+    refusal_p: Mapping[str, float]
+    before_objective: float
+    before_expected: float
+    after_objective: float
+    after_expected: float
+    zone_share: Mapping[str, float]
+
+    @property
+    def note(self) -> str:
+        """One line saying what the expected figures assume."""
+        probs = ", ".join(f"{k} {v:g}" for k, v in self.refusal_p.items())
+        return (f"Expected: under refusal risk, a unit failing to answer with p by its "
+                f"station's readiness level as of {self.as_of.isoformat()} ({probs}).")
+
+
 @dataclass(frozen=True, eq=False)
 class Brief:
     """Everything a briefing export shows; build it with :func:`build_brief`.
@@ -90,6 +115,7 @@ class Brief:
     baseline: Coverage | None = None
     areas: tuple[tuple[str, gpd.GeoDataFrame], ...] = ()
     district: tuple[float, float, float, float] | None = None
+    expected: ExpectedFigures | None = None
 
     @property
     def marks_new_gaps(self) -> bool:
@@ -129,11 +155,23 @@ def _minutes(value: float | None) -> str:
     return "unreachable" if value is None or not math.isfinite(value) else f"{value:.1f} min"
 
 
-def figure_rows(before: KeyFigures, after: KeyFigures) -> list[tuple[str, str, str]]:
-    """Rows ``(figure, baseline, scenario)`` of the key-figure table, as text."""
+def _objective(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def figure_rows(before: KeyFigures, after: KeyFigures, expected: ExpectedFigures | None = None
+                ) -> list[tuple[str, str, str]]:
+    """Rows ``(figure, baseline, scenario)`` of the key-figure table, as text; with
+    ``expected``, the objective and the expected objective under refusal risk too."""
     def worst(k: KeyFigures) -> str:
         return "-" if k.worst_zone is None else f"{_minutes(k.worst_p90_min)} ({k.worst_zone})"
 
+    extra = [] if expected is None else [
+        ("Objective", _objective(expected.before_objective),
+         _objective(expected.after_objective)),
+        ("Expected objective (refusal risk)", f"{expected.before_expected:,.1f}",
+         f"{expected.after_expected:,.1f}"),
+    ]
     return [
         ("Available units", str(before.available_units), str(after.available_units)),
         ("Zones with a gap", f"{before.zones_with_gap} of {before.zones}",
@@ -141,16 +179,25 @@ def figure_rows(before: KeyFigures, after: KeyFigures) -> list[tuple[str, str, s
         ("Zone nodes covered", f"{before.covered_share:.1%}", f"{after.covered_share:.1%}"),
         ("Officers short", str(before.officers_short), str(after.officers_short)),
         ("Worst zone p90", worst(before), worst(after)),
+        *extra,
     ]
 
 
-def top_gaps(cov: Coverage, *, n: int = 5) -> pd.DataFrame:
+def top_gaps(cov: Coverage, *, n: int = 5,
+             expected_share: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Return the ``n`` most urgent zones with a gap, as display text columns.
 
     Columns ``zone_id``, ``name``, ``priority``, ``target``, ``covered``, ``p90``,
-    ``officers`` (within target / required); the order is :attr:`Coverage.gaps`.
+    ``officers`` (within target / required); the order is :attr:`Coverage.gaps`. With
+    ``expected_share`` (zone id -> expected covered share) also ``expected``, and
+    ``covered`` to a tenth of a percent so the two compare.
     """
     g = cov.gaps.head(n)
+    if expected_share is not None:
+        ids = [str(v) for v in g["zone_id"]]
+        return top_gaps(cov, n=n).assign(
+            covered=[f"{s:.1%}" for s in g["covered_share"]],
+            expected=[f"{expected_share[z]:.1%}" for z in ids])
     return pd.DataFrame({
         "zone_id": [str(v) for v in g["zone_id"]],
         "name": [str(v) for v in g["name"]],
@@ -306,6 +353,56 @@ def affected_extent(cov: Coverage, *, pad: float = 0.25) -> tuple[float, float, 
     return extent(cov, pad=pad, zone_ids=gaps) if gaps else extent(cov, stations=False)
 
 
+def _default_baseline(scenario: Coverage, baseline: Coverage | None) -> Coverage:
+    """``baseline``, else ``scenario``'s dataset with nobody suspended."""
+    if baseline is not None:
+        return baseline
+    return (scenario if not scenario.suspended else
+            analyse(scenario.dataset, threshold_min=scenario.threshold_min))
+
+
+def expected_figures(
+    scenario: Coverage,
+    events: pd.DataFrame,
+    resources: pd.DataFrame,
+    *,
+    baseline: Coverage | None = None,
+    as_of: date | None = None,
+    refusal_p: Mapping[str, float] | None = None,
+) -> ExpectedFigures:
+    """Return the expected coverage of ``scenario`` (and ``baseline``) under refusal risk.
+
+    ``events`` and ``resources`` are the checked personnel inputs
+    (:func:`coverage.data.personnel.read_events`, ``read_resources``); each run's station
+    levels are :func:`coverage.planning.readiness.readiness` after that run's suspensions,
+    as of ``as_of`` (default: the newest event's date), and each unit refuses with
+    ``refusal_p`` (default ``settings.REFUSAL_P``) by its station's level. ``baseline``
+    defaults as in :func:`build_brief`.
+    """
+    from coverage.planning.expected import expected_coverage
+    from coverage.planning.readiness import readiness, unit_refusal_p
+
+    probs = dict(refusal_p if refusal_p is not None else settings.REFUSAL_P)
+
+    def run(cov: Coverage) -> tuple[date, float, float, pd.DataFrame]:
+        ds = cov.dataset
+        r = readiness(ds.stations, ds.officers, events, resources, as_of=as_of,
+                      suspended=cov.suspended)
+        ex = expected_coverage(cov, unit_refusal_p(r, cov.units.station_id, refusal_p=probs))
+        return r.as_of, ex.objective, ex.expected_objective, ex.zones
+
+    baseline = _default_baseline(scenario, baseline)
+    day, obj, exp, zones = run(scenario)
+    before = (obj, exp) if baseline is scenario else run(baseline)[1:3]
+    return ExpectedFigures(
+        as_of=day, refusal_p=MappingProxyType(probs),
+        before_objective=float(before[0]), before_expected=float(before[1]),
+        after_objective=float(obj), after_expected=float(exp),
+        zone_share=MappingProxyType({str(z): float(s) for z, s in
+                                     zip(zones["zone_id"], zones["expected_covered_share"],
+                                         strict=True)}))
+
+
 def build_brief(
     scenario: Coverage,
     *,
@@ -318,6 +415,7 @@ def build_brief(
     top_n: int = 10,
     handling: str = settings.HANDLING_MARKING,
     areas: tuple[tuple[str, gpd.GeoDataFrame], ...] = (),
+    expected: ExpectedFigures | None = None,
 ) -> Brief:
     """Return the briefing of ``scenario`` against ``baseline`` (the run before suspensions).
 
@@ -339,6 +437,10 @@ def build_brief(
     areas
         ``(label, polygons)`` pairs drawn on the map as the screen drew them, e.g. the
         service area of :func:`coverage.briefing.layers.service_area`; labels are escaped.
+    expected
+        Expected coverage under refusal risk (:func:`expected_figures` of the same runs):
+        the key figures gain the objective and the expected objective, the gap table each
+        zone's expected covered share. Default: plain figures only.
     """
     if created is None:
         created = local_now()
@@ -346,9 +448,7 @@ def build_brief(
         msg = "created must be timezone-aware (it is printed with its UTC offset)"
         raise ValueError(msg)
     created = created.astimezone(ZoneInfo(settings.local_tz()))
-    if baseline is None:
-        baseline = (scenario if not scenario.suspended else
-                    analyse(scenario.dataset, threshold_min=scenario.threshold_min))
+    baseline = _default_baseline(scenario, baseline)
     n_suspended = len(set(scenario.suspended) - set(baseline.suspended))
     sources = dict(scenario.dataset.sources)
     if suspension_source:
@@ -367,12 +467,14 @@ def build_brief(
         scenario=scenario_text(n_suspended, scenario.threshold_min, suspension_source),
         threshold_min=scenario.threshold_min,
         before=key_figures(baseline), after=key_figures(scenario),
-        top_gaps=top_gaps(scenario, n=top_n), redact=redact,
+        top_gaps=top_gaps(scenario, n=top_n,
+                          expected_share=None if expected is None else expected.zone_share),
+        redact=redact,
         redaction_note=_NOTES[redact], officers=officers,
         officers_name="Officers per station" if redact == "stations" else "Officers",
         coverage=scenario, extent=affected_extent(scenario), handling=handling,
         notes=tuple(notes), baseline=baseline, areas=tuple(areas),
-        district=extent(scenario, pad=0.02),
+        district=extent(scenario, pad=0.02), expected=expected,
     )
     logger.info("briefing: %d gaps listed, officers %s (%d points)", len(brief.top_gaps),
                 redact, len(officers))

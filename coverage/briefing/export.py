@@ -151,6 +151,7 @@ class _Overlay(MacroElement):
     el("div", p, "Most urgent gaps", "font-weight:bold;margin-top:6px;");
     table(d.gaps, true);
   }
+  if (d.expectedNote) { el("div", p, d.expectedNote, "margin-top:4px;color:#57606a;"); }
   el("div", p, "Legend", "font-weight:bold;margin-top:6px;");
   d.legend.forEach(function (l) {
     var row = el("div", p, null, "margin-top:2px;");
@@ -197,6 +198,12 @@ def legend_items(brief: Brief) -> list[tuple[str, str]]:
 
 def _gap_rows(brief: Brief, n: int = 5) -> list[list[str]]:
     g = brief.top_gaps.head(n)
+    if brief.expected is not None:  # each listed zone's expected covered share beside it
+        rows = [["Zone", "P", "Covered", "Expected", "Officers"]]
+        rows += [[f"{z} {name}"[:28], p, c, e, o] for z, name, p, c, e, o in zip(
+            g["zone_id"], g["name"], g["priority"], g["covered"], g["expected"],
+            g["officers"], strict=True)]
+        return rows
     rows = [["Zone", "P", "Covered", "Officers"]]
     rows += [[f"{z} {name}"[:34], p, c, o] for z, name, p, c, o in zip(
         g["zone_id"], g["name"], g["priority"], g["covered"], g["officers"], strict=True)]
@@ -237,7 +244,8 @@ def map_page(
             "<style>.folium-map { height: 100% !important; }</style>"))
     root.header.add_child(Element(  # type: ignore[attr-defined]
         '<meta name="robots" content="noindex, nofollow" />'))
-    rows = [["", "Baseline", "Scenario"], *map(list, figure_rows(brief.before, brief.after))]
+    rows = [["", "Baseline", "Scenario"],
+            *map(list, figure_rows(brief.before, brief.after, brief.expected))]
     from coverage.briefing._staticmap import inset_png
 
     inset_px = 200 if panel else 150
@@ -250,7 +258,7 @@ def map_page(
         "inset": None if inset is None else
         "data:image/png;base64," + base64.b64encode(inset).decode("ascii"),
         "insetPx": inset_px,
-    }).add_to(m)
+    } | ({} if brief.expected is None else {"expectedNote": brief.expected.note})).add_to(m)
     _ReadyFlag().add_to(m)
     page = root.render()
     if "<title>" not in page:  # names the window and tab when the file is opened

@@ -12,9 +12,9 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from coverage.cli import feed as _feed_commands
 from coverage.cli import live as _live_commands
@@ -23,6 +23,10 @@ from coverage.cli import readiness as _readiness_commands
 from coverage.cli.argtypes import whole
 from coverage.cli.inputs import Stages, add_format, add_inputs, load_inputs
 from coverage.errors import CoverageError, CoverageWarning
+
+if TYPE_CHECKING:
+    from coverage.briefing.brief import ExpectedFigures
+    from coverage.engine.analysis import Coverage
 
 EXIT_DATA_ERROR = 2
 
@@ -78,6 +82,34 @@ def _add_brief(br: argparse.ArgumentParser) -> None:
     br.add_argument("--renderer", choices=("auto", "chromium", "matplotlib"), default=None,
                     help="map renderer for PNG/PDF (default auto: headless Chromium, else "
                     "a static matplotlib drawing; env SECCOV_PNG_RENDERER)")
+    _readiness_commands.add_report_args(br)  # --events, --resources, --refusal-p
+    br.add_argument("--as-of", type=_as_of_day, metavar="DATE",
+                    help="readiness as of this date (ISO 8601, or a time with offset as for "
+                    "report); default: the newest event's date")
+
+
+def _as_of_day(text: str) -> date:
+    """``brief --as-of``: a date (2026-11-25) or, as ``report`` takes it, a time with offset."""
+    if "T" in text.strip():
+        return _aware_time(text).date()
+    return _readiness_commands.iso_date(text)
+
+
+def _brief_expected(args: argparse.Namespace, scenario: Coverage,
+                    baseline: Coverage) -> ExpectedFigures | None:
+    """``brief --events E --resources R``: expected coverage beside the plain figures."""
+    if args.events is None and args.resources is None:
+        return None
+    if args.events is None or args.resources is None:
+        msg = "--events and --resources go together (station readiness levels)"
+        raise CoverageError(msg)
+    from coverage.briefing.brief import expected_figures
+    from coverage.data.personnel import read_events, read_resources
+
+    ds = scenario.dataset
+    return expected_figures(scenario, read_events(args.events, ds.officers),
+                            read_resources(args.resources, ds.stations), baseline=baseline,
+                            as_of=args.as_of, refusal_p=args.refusal_p)
 
 
 def _add_live(rep: argparse.ArgumentParser) -> None:
@@ -162,8 +194,10 @@ def _cmd_brief(args: argparse.Namespace, stages: Stages) -> int:
     inputs = load_inputs(args, stages)
     stages("computing travel times")
     base = analyse(inputs.dataset, threshold_min=args.threshold_min)
-    brief = build_brief(suspend(base, inputs.suspended), baseline=base, title=args.title,
-                        redact=args.redact,
+    after = suspend(base, inputs.suspended)
+    expected = _brief_expected(args, after, base)
+    brief = build_brief(after, baseline=base, title=args.title,
+                        redact=args.redact, expected=expected,
                         suspension_source=args.suspend.name if args.suspend else None)
     stages(f"writing {args.out.name}")
     out = write_export(brief, args.out, width_px=args.width_px, height_px=args.height_px,
@@ -177,7 +211,10 @@ def _cmd_brief(args: argparse.Namespace, stages: Stages) -> int:
         print(json.dumps({"path": str(out.path), "bytes": out.size_bytes,
                           "renderer": None if image is None else image.renderer,
                           "map": "offline HTML map" if image is None else image.description,
-                          "redaction": brief.redaction_note}))
+                          "redaction": brief.redaction_note}
+                         | ({} if expected is None else
+                            {"objective": expected.after_objective,
+                             "expected_objective": expected.after_expected})))
         return 0
     how = f"; {image.description}" if image is not None else "; offline HTML map"
     print(f"wrote {out.path} ({out.size_bytes:,} bytes{how}; {brief.redaction_note})")
