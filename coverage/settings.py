@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
@@ -113,6 +114,10 @@ MAP_GRID_M: Final[float] = 300.0
 #: rejected ("timestamp in the future"); a little allowance covers device clock drift.
 FUTURE_TOLERANCE_S: Final[float] = 300.0
 
+#: A position whose timestamp is older than this is rejected: no tracker of this system
+#: reported then, so it is a device with a reset clock or a typo (the feed and file ingest).
+FEED_OLDEST_TIMESTAMP: Final[datetime] = datetime(2000, 1, 1, tzinfo=UTC)
+
 #: Records committed per ingest transaction; a crash loses at most the batch in flight.
 INGEST_BATCH: Final[int] = 2_000
 
@@ -176,6 +181,10 @@ HANDLING_MARKING: Final[str] = "RESTRICTED — POLICE OPERATIONAL USE ONLY"
 #: Readiness windows in days, ending on the as-of date inclusive (as_of - 29 .. as_of).
 ABSENCE_WINDOW_DAYS: Final[int] = 30
 EVENTS_WINDOW_DAYS: Final[int] = 90
+
+#: Plausible calendar years (inclusive) of personnel event dates and of an as-of date; a
+#: date outside is a typo and is refused with its file, row and field (or its option).
+PLAUSIBLE_YEARS: Final[tuple[int, int]] = (1900, 2200)
 
 #: A station is ``critical`` when any of these is reached (``kit_on_hand_share``: an item's
 #: on_hand below this share of what is needed).

@@ -19,18 +19,31 @@ def positive_minutes(text: str) -> float:
     return value
 
 
-def whole(minimum: int) -> Callable[[str], int]:
-    """Argument type: a whole number of at least ``minimum``."""
+def positive_number(text: str) -> float:
+    """Argument type: a finite number greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        msg = f"must be a positive finite number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """Argument type: a whole number of at least ``minimum`` (and at most ``maximum``)."""
+    span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            msg = f"must be a whole number >= {minimum}, got {text!r}"
+        if value < minimum or (maximum is not None and value > maximum):
+            msg = f"must be a whole number {span}, got {text!r}"
             raise argparse.ArgumentTypeError(msg)
         return value
 
-    parse.__name__ = f"whole number >= {minimum}"
+    parse.__name__ = f"whole number {span}"
     return parse

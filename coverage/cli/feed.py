@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage import settings
-from coverage.cli.argtypes import whole
+from coverage.cli.argtypes import positive_number, whole
 from coverage.cli.inputs import add_format
 from coverage.errors import CoverageError
 
@@ -44,7 +44,7 @@ def add_parsers(sub: Any) -> None:
     _db(srv)
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
                      "127.0.0.1; 0.0.0.0 for every interface needs a token)")
-    srv.add_argument("--port", type=whole(0), default=settings.FEED_PORT,
+    srv.add_argument("--port", type=whole(0, 65535), default=settings.FEED_PORT,
                      help=f"port (default {settings.FEED_PORT}, Traccar Client's; 0: a free "
                      "one, printed at start)")
     srv.add_argument("--devices", type=Path, help="devices CSV (device_id, officer_id); "
@@ -82,7 +82,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--devices", type=Path, help="devices CSV (without it: every officer with "
                    "a position is its own device)")
     _db(p, required=False)
-    p.add_argument("--stale-after-s", type=float, default=settings.STALE_AFTER_S)
+    p.add_argument("--stale-after-s", type=positive_number, default=settings.STALE_AFTER_S)
     add_format(p)
 
     tks = sub.add_parser("tokens", help="the HTTP feed's tokens file (only hashes are kept)")
@@ -134,8 +134,8 @@ def _cmd_serve(args: argparse.Namespace, _stages: Any) -> int:
             if as_json:
                 print(json.dumps({"event": "listening", **facts}), flush=True)
             else:
-                print(f"serve-feed: listening on {url} (token {'required' if guarded else 'not'}"
-                      f" required; devices: {args.devices or 'device id = officer id'}; store "
+                print(f"serve-feed: listening on {url} (token {'' if guarded else 'not '}"
+                      f"required; devices: {args.devices or 'device id = officer id'}; store "
                       f"{store.url}); Ctrl-C stops", flush=True)
 
         limits = Limits(max_body_bytes=args.max_body_bytes,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage import settings
-from coverage.cli.argtypes import whole
+from coverage.cli.argtypes import positive_number, whole
 from coverage.cli.inputs import add_format
 from coverage.data.demo import DEMO_FILES
 from coverage.errors import CoverageError
@@ -81,7 +81,9 @@ def add_parsers(sub: Any) -> None:
     pos = sub.add_parser("positions", help="latest position per officer, or the rejects")
     _db(pos)
     pos.add_argument("--rejects", action="store_true", help="list rejected records instead")
-    pos.add_argument("--stale-after-s", type=float, default=settings.STALE_AFTER_S)
+    pos.add_argument("--stale-after-s", type=positive_number, default=settings.STALE_AFTER_S,
+                     help=f"a position older than this is stale (default "
+                     f"{settings.STALE_AFTER_S:g} s)")
     pos.add_argument("--limit", type=whole(0), help="at most this many rejects")
     _fmt(pos)
 

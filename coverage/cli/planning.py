@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -125,17 +126,21 @@ def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
     from coverage.planning.order import deployment_order
     from coverage.planning.scenario_io import save_scenario
 
-    if args.turnout_s < 0:
-        msg = f"--turnout-s must be seconds >= 0, got {args.turnout_s}"
+    if not (math.isfinite(args.turnout_s) and args.turnout_s >= 0):
+        msg = f"--turnout-s must be a finite number of seconds >= 0, got {args.turnout_s}"
         raise CoverageError(msg)
+    if args.max_move_min is not None and not (math.isfinite(args.max_move_min)
+                                              and args.max_move_min >= 0):
+        msg = (f"--max-move-min must be a finite number of minutes >= 0, got "
+               f"{args.max_move_min} (leave it out for no limit)")
+        raise CoverageError(msg)
+    if args.kit is not None:
+        kit_items(args.kit)
     weights = _weights(args.weights)
     area = read_area(args.area) if args.area is not None else None
     cov = _baseline(args, stages)
     risk, kit = _readiness(args, cov, stages)
     stages("choosing sites")
-    if args.max_move_min is not None and not args.max_move_min >= 0:
-        msg = f"--max-move-min must be minutes >= 0, got {args.max_move_min}"
-        raise CoverageError(msg)
     if args.order is not None:
         check_order_path(args.order)
     bf = backfill(cov, args.reserves, moves=args.moves, max_move_min=args.max_move_min,
@@ -188,9 +193,18 @@ def _readiness(args: argparse.Namespace, cov: Any, stages: Stages) -> tuple[Any,
                   as_of=as_of, suspended=cov.suspended)
     risk = refusal_risk(r, refusal_p=args.refusal_p or settings.REFUSAL_P) if args.robust \
         else None
-    kit = kit_budget(r, ds.officers, args.kit.split(","), suspended=cov.suspended) \
+    kit = kit_budget(r, ds.officers, kit_items(args.kit), suspended=cov.suspended) \
         if args.kit is not None else None
     return risk, kit
+
+
+def kit_items(text: str) -> list[str]:
+    """The items of ``--kit``: comma-separated names, spaces stripped; at least one."""
+    items = [part.strip() for part in text.split(",") if part.strip()]
+    if not items:
+        msg = f"--kit: name at least one item, e.g. vest,helmet (got {text!r})"
+        raise CoverageError(msg)
+    return list(dict.fromkeys(items))
 
 
 def _cmd_criticality(args: argparse.Namespace, stages: Stages) -> int:

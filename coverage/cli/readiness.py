@@ -24,12 +24,17 @@ LEVELS = settings.READINESS_LEVELS
 
 
 def iso_date(text: str) -> date:
-    """Argument type: an ISO 8601 date (2026-11-25)."""
+    """Argument type: an ISO 8601 date (2026-11-25) within settings.PLAUSIBLE_YEARS."""
     try:
-        return date.fromisoformat(text.strip())
+        when = date.fromisoformat(text.strip())
     except ValueError:
         msg = f"must be an ISO 8601 date like 2026-11-25, got {text!r}"
         raise argparse.ArgumentTypeError(msg) from None
+    first, last = settings.PLAUSIBLE_YEARS
+    if not first <= when.year <= last:
+        msg = f"must be a date in the years {first}..{last}, got {text!r}; check the year"
+        raise argparse.ArgumentTypeError(msg)
+    return when
 
 
 def refusal_p(text: str) -> dict[str, float]:

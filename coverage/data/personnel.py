@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage import settings
 from coverage.data._files import _read_csv, _source
 from coverage.data.loaders import _columns, _number, _text
 from coverage.errors import DataError
@@ -45,6 +46,7 @@ def read_events(path: str | Path, officers: gpd.GeoDataFrame) -> pd.DataFrame:
     path
         Columns ``officer_id, date, kind``; optional ``days`` (whole number >= 1, only for
         ``absence`` and ``sick_leave``; default 1) and ``note`` (free text, untrusted).
+        A date outside :data:`coverage.settings.PLAUSIBLE_YEARS` is refused.
     officers
         The frame from :func:`coverage.data.loaders.read_officers` (not modified); every
         ``officer_id`` must name one of its officers.
@@ -74,6 +76,7 @@ def read_events(path: str | Path, officers: gpd.GeoDataFrame) -> pd.DataFrame:
     for i in np.flatnonzero(kind.notna() & ~kind.isin(EVENT_KINDS)):
         src.add(i, f"kind '{kind.iloc[i]}' is not one of {', '.join(EVENT_KINDS)}")
     dates: list[date | None] = []
+    first_year, last_year = settings.PLAUSIBLE_YEARS
     for row, r in enumerate(raw_date):
         when = None
         if not pd.isna(r):
@@ -84,6 +87,10 @@ def read_events(path: str | Path, officers: gpd.GeoDataFrame) -> pd.DataFrame:
             else:
                 if when is None:
                     src.add(row, f"date '{r}' is not an ISO 8601 date; write it like 2026-11-25")
+                elif not first_year <= when.year <= last_year:
+                    src.add(row, f"date '{r}' is outside the years {first_year}..{last_year}; "
+                                 "check the year")
+                    when = None
         dates.append(when)
     days = _number(src, df, "days", whole=True, ok=lambda v: v >= 1,
                    fix="give a whole number of days >= 1, or leave it empty for 1")

@@ -21,6 +21,10 @@ MS_KPH = 3.6
 _EPOCH = re.compile(r"\d{1,16}(?:\.\d+)?")
 _PLAIN = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})")
 _SECONDS_BELOW = 2_147_483_647  # as Traccar: a smaller epoch number is seconds, else ms
+_DATE_FIRST = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The time forms a tracker may send, as messages name them.
+FORMS = ("epoch seconds, epoch milliseconds, ISO 8601 with an offset "
+         "(2026-11-25T08:00:00+05:00) or yyyy-MM-dd HH:mm:ss (UTC)")
 
 
 @dataclass(frozen=True)
@@ -45,17 +49,20 @@ def timestamp_text(value: Any, name: str = "timestamp") -> tuple[str | None, str
     if isinstance(value, int | float) or _EPOCH.fullmatch(text):
         number = float(value) if isinstance(value, int | float) else float(text)
         if not math.isfinite(number) or number < 0:
-            return None, f"{name} '{text}' is not a time; give epoch seconds or ISO 8601"
+            return None, f"{name} '{text}' is not a time; give {FORMS}"
         millis = number >= _SECONDS_BELOW
         try:
             at = datetime.fromtimestamp(number / 1000 if millis else number, UTC)
         except (OverflowError, OSError, ValueError):
-            return None, f"{name} '{text}' is not a valid time; give epoch seconds or ISO 8601"
+            return None, f"{name} '{text}' is not a valid time; give {FORMS}"
         fraction = millis or number != int(number)
         return at.isoformat(timespec="milliseconds" if fraction else "seconds"), None
     plain = _PLAIN.fullmatch(text)
     if plain:
         return f"{plain.group(1)}T{plain.group(2)}Z", None
+    if not _DATE_FIRST.match(text):
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        return None, f"{name} '{shown}' is not a time; give {FORMS}"
     return text, None
 
 
@@ -110,7 +117,7 @@ def osmand_params(params: Mapping[str, str]) -> Report:
     if problem:
         problems.append(problem)
     elif stamp is None:
-        problems.append("timestamp is missing; give the fix time (epoch seconds or ISO 8601)")
+        problems.append(f"timestamp is missing; give the fix time ({FORMS})")
     fields: dict[str, Any] = {"lat": lat, "lon": lon, "timestamp": stamp}
     knots = _number(params.get("speed"), "speed", problems, "give knots >= 0")
     if knots is not None and knots < 0:
@@ -200,4 +207,4 @@ def traccar_json(body: Any) -> Report:
     return Report(unique, fields, tuple(problems))
 
 
-__all__ = ["Report", "osmand_json", "osmand_params", "timestamp_text", "traccar_json"]
+__all__ = ["FORMS", "Report", "osmand_json", "osmand_params", "timestamp_text", "traccar_json"]

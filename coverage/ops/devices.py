@@ -100,6 +100,9 @@ def read_devices(path: str | Path) -> dict[str, str]:
     except UnicodeDecodeError as exc:
         msg = f"{p.name}: is not UTF-8 text ({exc.reason}); save it as UTF-8"
         raise DataError(msg) from exc
+    except OSError as exc:
+        msg = f"{p.name}: cannot be read at {p}: {exc.strerror or exc}"
+        raise DataError(msg) from exc
     return parse_devices(text, p.name)
 
 
@@ -114,8 +117,20 @@ def write_devices(path: str | Path, devices: Mapping[str, str]) -> None:
 
 
 def replace_file(path: Path, text: str, *, mode: int = 0o644) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``.
+
+    Raises DataError when the folder does not exist or cannot be written.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        msg = (f"{path.name}: folder {folder} does not exist; create it first (mkdir -p "
+               f"{folder})")
+        raise DataError(msg)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        msg = f"{path.name}: cannot write in folder {folder}: {exc.strerror or exc}"
+        raise DataError(msg) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)

@@ -38,6 +38,7 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,11 +147,13 @@ def _number(fields: Mapping[str, Any], name: str, problems: list[str], *, fix: s
 def validate(fields: Mapping[str, Any], *, line: int, now: int,
              source: str = "feed",
              future_tolerance_s: float = settings.FUTURE_TOLERANCE_S,
+             oldest: datetime = settings.FEED_OLDEST_TIMESTAMP,
              known: tuple[str, frozenset[str]] | None = None) -> Position | str:
     """Return a :class:`Position` for a good record, else the reason it is refused.
 
     ``now`` is the clock in microseconds since the epoch (a timestamp more than
-    ``future_tolerance_s`` ahead of it is refused); ``known`` is (dataset name, officer
+    ``future_tolerance_s`` ahead of it is refused, and so is one before ``oldest``, an
+    aware datetime); ``known`` is (dataset name, officer
     ids) when an officer list is registered: other ids are refused.
     """
     problems = [f"{f} is a JSON {type(fields[f]).__name__}, not a single value"
@@ -175,6 +178,9 @@ def validate(fields: Mapping[str, Any], *, line: int, now: int,
         ts_us, problem = parse_timestamp(ts_text)
         if problem:
             problems.append(problem)
+        elif ts_us is not None and ts_us < to_us(oldest):
+            problems.append(f"timestamp '{ts_text}' is before {oldest:%Y-%m-%d}: too old to "
+                            "be a real report; check the device clock")
         elif ts_us is not None and ts_us > now + future_tolerance_s * 1e6:
             ahead = (ts_us - now) / 1e6
             problems.append(f"timestamp '{ts_text}' is {ahead:,.0f} s ahead of the clock "

@@ -25,7 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -72,22 +72,28 @@ class Limits:
 class Watched(Generic[T]):
     """A file's parsed contents, read again when the file changes (checked once a second).
 
-    A file that turns bad keeps the last good contents (and logs why), so a typo made
-    while the server runs does not stop the feed.
+    A file that turns bad (missing, unreadable, malformed) keeps the last good contents and
+    logs why, so a typo made while the server runs does not stop the feed; unless
+    ``failed`` is given: then the contents become ``failed`` until the file is good again
+    (the tokens file fails closed: no token matches, every position request is 401).
     """
 
-    def __init__(self, path: Path, load: Callable[[Path], T]) -> None:
-        self.path, self._load = path, load
+    def __init__(self, path: Path, load: Callable[[Path], T], *,
+                 failed: T | None = None) -> None:
+        self.path, self._load, self._failed = path, load, failed
         self._stamp = self._stat()
         self.value: T = load(path)
+        #: Why the file cannot be used just now (None while it is good).
+        self.problem: str | None = None
         self._checked = time.monotonic()
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _stat(self) -> tuple[int, int, int, int] | None:
         try:
             st = self.path.stat()
         except OSError:
             return None
-        return st.st_mtime_ns, st.st_size
+        # ctime and inode too: a chmod or a rename over the file changes no mtime or size
+        return st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino
 
     def get(self) -> T:
         """The contents, re-read first if the file changed since the last look."""
@@ -97,13 +103,37 @@ class Watched(Generic[T]):
             stamp = self._stat()
             if stamp != self._stamp:
                 self._stamp = stamp
-                try:
-                    self.value = self._load(self.path)
-                    logger.info("%s re-read", self.path.name)
-                except (CoverageError, OSError) as exc:
-                    logger.error("%s changed but cannot be read; keeping the previous "
-                                 "contents: %s", self.path.name, exc)
+                self._reload()
         return self.value
+
+    def _reload(self) -> None:
+        try:
+            if self._stamp is None:
+                msg = f"{self.path.name}: file not found at {self.path}"
+                raise OSError(msg)
+            self.value = self._load(self.path)
+        except (CoverageError, OSError, ValueError) as exc:
+            self.problem = str(exc)
+            if self._failed is None:
+                logger.error("%s changed but cannot be read; keeping the previous "
+                             "contents: %s", self.path.name, exc)
+            else:
+                self.value = self._failed
+                logger.critical("%s changed and cannot be read: %s; failing closed: every "
+                                "request is refused until the file is fixed", self.path.name,
+                                exc)
+            return
+        if self.problem is not None:
+            logger.warning("%s is good again; re-read", self.path.name)
+        else:
+            logger.info("%s re-read", self.path.name)
+        self.problem = None
+
+
+def watch_tokens(path: Path) -> Watched[TokenCheck]:
+    """The tokens file, re-read when it changes; failing closed: while it is missing,
+    unreadable or malformed no token matches (every position request is 401)."""
+    return Watched(path, TokenCheck.from_file, failed=TokenCheck([]))
 
 
 class RateLimit:
@@ -215,6 +245,10 @@ class FeedApp:
         if self.tokens is None:
             return True
         check = self.tokens.get() if isinstance(self.tokens, Watched) else self.tokens
+        if isinstance(self.tokens, Watched) and self.tokens.problem is not None:
+            logger.error("feed: %s cannot be read (%s): request refused (401)",
+                         self.tokens.path.name, self.tokens.problem)
+            return False
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         presented = value.strip() if scheme.lower() == "bearer" else None
@@ -262,10 +296,20 @@ class FeedApp:
                 return Report(None, problems=(f"body is not valid JSON ({exc.msg} at column "
                                               f"{exc.colno})",))
             return traccar_json(obj) if kind == "traccar" else osmand_json(obj)
-        params = {k: v for k, v in request.query_params.multi_items() if k != "token"}
-        for k, v in parse_qsl(text, keep_blank_values=True):
+        pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        pairs += parse_qsl(text, keep_blank_values=True)
+        params: dict[str, str] = {}
+        twice: list[str] = []
+        for k, v in pairs:
+            if k in params and k not in twice:
+                twice.append(k)
             params.setdefault(k, v)
-        return osmand_params(params)
+        report = osmand_params(params)
+        if twice:  # which one is meant is a guess: refuse, do not pick one
+            found = tuple(f"parameter {k} given twice; send each parameter once"
+                          for k in twice)
+            report = replace(report, problems=found + report.problems)
+        return report
 
     def _officer(self, device: str | None, problems: list[str]) -> str | None:
         if device is None:
@@ -341,8 +385,14 @@ def is_loopback(host: str) -> bool:
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host``:``port`` (port 0: a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if not 0 <= port <= 65535:
+        msg = f"serve-feed: port {port} is not a TCP port; give 0..65535 (0: a free one)"
+        raise FeedError(msg)
     try:
         return socket.create_server((host, port), family=family, backlog=2048)
+    except OverflowError as exc:
+        msg = f"serve-feed: cannot listen on {host}:{port}: {exc}; give a port 0..65535"
+        raise FeedError(msg) from exc
     except OSError as exc:
         msg = f"serve-feed: cannot listen on {host}:{port}: {exc.strerror or exc}"
         raise FeedError(msg) from exc
@@ -385,7 +435,7 @@ def serve_feed(store: Store, *, host: str = "127.0.0.1", port: int = settings.FE
         raise FeedError(msg)
     tokens: Watched[TokenCheck] | TokenCheck | None = None
     if tokens_path is not None:
-        tokens = Watched(tokens_path, TokenCheck.from_file)
+        tokens = watch_tokens(tokens_path)
     elif token is not None:
         tokens = TokenCheck.single(token)
     devices = Watched(devices_path, read_devices) if devices_path is not None else None
@@ -421,4 +471,4 @@ def serve_feed(store: Store, *, host: str = "127.0.0.1", port: int = settings.FE
 
 
 __all__ = ["FeedApp", "FeedError", "FeedRun", "Limits", "RateLimit", "Watched", "bind",
-           "is_loopback", "serve_feed"]
+           "is_loopback", "serve_feed", "watch_tokens"]

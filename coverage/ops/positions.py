@@ -33,6 +33,7 @@ feed is ``down`` when no position is fresh, ``degraded`` when more than half are
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +45,7 @@ import pandas as pd
 
 from coverage import settings
 from coverage.engine.analysis import Coverage, with_officers
-from coverage.errors import DataWarning
+from coverage.errors import DataError, DataWarning
 from coverage.ops.store import Store, now_us, to_us
 
 logger = logging.getLogger(__name__)
@@ -76,9 +77,10 @@ def latest_positions(store: Store, *, stale_after_s: float = settings.STALE_AFTE
         ``heading_deg`` (float64, NaN when not reported), ``source`` (``feed`` or
         ``simulated``), ``reported`` (the timestamp text as received, with its offset).
     """
-    if not stale_after_s >= 0:
-        msg = f"stale_after_s must be a number of seconds >= 0, got {stale_after_s}"
-        raise ValueError(msg)
+    if not (math.isfinite(stale_after_s) and stale_after_s >= 0):
+        msg = (f"stale_after_s must be a finite number of seconds >= 0, got "
+               f"{stale_after_s!r}")
+        raise DataError(msg)
     clock = to_us(now) if now is not None else now_us()
     rows = store.latest_positions()
     ts = np.array([p.ts_us for p in rows], dtype=np.int64)

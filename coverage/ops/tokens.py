@@ -58,7 +58,15 @@ def read_tokens(path: str | Path) -> list[TokenRecord]:
     if not p.is_file():
         msg = f"{p.name}: file not found at {p}; make one with: python -m coverage tokens add"
         raise DataError(msg)
-    rows = list(csv.reader(io.StringIO(p.read_text(encoding="utf-8"))))
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        msg = f"{p.name}: is not UTF-8 text ({exc.reason}); save it as UTF-8"
+        raise DataError(msg) from exc
+    except OSError as exc:
+        msg = f"{p.name}: cannot be read at {p}: {exc.strerror or exc}"
+        raise DataError(msg) from exc
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not rows or [h.strip() for h in rows[0]] != list(COLUMNS):
         msg = problems_message(p.name, [f"line 1: the header must be {','.join(COLUMNS)}"])
         raise DataError(msg)

@@ -351,7 +351,11 @@ def backfill(
         msg = "robust: a plan under refusal risk places reserves only; leave out moves"
         raise DataError(msg)
     if max_move_min is not None and not (np.isfinite(max_move_min) and max_move_min >= 0):
-        msg = f"max_move_min: give minutes >= 0, got {max_move_min!r}"
+        msg = (f"max_move_min: give a finite number of minutes >= 0 (None: no limit), got "
+               f"{max_move_min!r}")
+        raise DataError(msg)
+    if not (np.isfinite(turnout_s) and turnout_s >= 0):
+        msg = f"turnout_s: give a finite number of seconds >= 0, got {turnout_s!r}"
         raise DataError(msg)
     sites = candidate_sites(cov, kind=candidates, area=area)
     dem = demand(cov.zones, weights=weights)

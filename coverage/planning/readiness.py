@@ -116,9 +116,22 @@ def default_as_of(events: pd.DataFrame) -> date:
     return date.today()
 
 
+def check_as_of(as_of: object, what: str = "as_of") -> date:
+    """Return ``as_of`` when it is a date within :data:`coverage.settings.PLAUSIBLE_YEARS`,
+    else raise DataError naming ``what``."""
+    if not isinstance(as_of, date):
+        msg = f"{what}: give a date, got {as_of!r}"
+        raise DataError(msg)
+    first, last = settings.PLAUSIBLE_YEARS
+    if not first <= as_of.year <= last:
+        msg = f"{what}: {as_of.isoformat()} is outside the years {first}..{last}; check the year"
+        raise DataError(msg)
+    return as_of
+
+
 def _window(events: pd.DataFrame, as_of: date, days: int) -> pd.DataFrame:
-    start = as_of - timedelta(days=days - 1)
-    mask = [(start <= d <= as_of) for d in events["date"]]
+    # days between dates, not as_of - timedelta: that overflows near 0001-01-01
+    mask = [0 <= (as_of - d).days < days for d in events["date"]]
     return events.loc[np.asarray(mask, dtype=bool)]
 
 
@@ -213,10 +226,7 @@ def readiness(
         Level rules (default: :class:`Thresholds` from the settings).
     """
     th = thresholds or Thresholds()
-    when = as_of if as_of is not None else default_as_of(events)
-    if not isinstance(when, date):
-        msg = f"as_of: give a date, got {when!r}"
-        raise DataError(msg)
+    when = check_as_of(as_of if as_of is not None else default_as_of(events))
     susp = tuple(dict.fromkeys(str(s) for s in suspended))
     roster = apply_suspension(officers, susp)
     sids = [str(s) for s in stations["station_id"]]
@@ -303,17 +313,17 @@ def weekly_trends(
     ``absence`` and ``sick_leave`` events dated in the week, ``absence_rate`` is that over
     (roster strength x 7), the others count events of that kind. Station aggregates only.
     """
-    if weeks < 1:
-        msg = f"weeks: give a whole number >= 1, got {weeks!r}"
+    check_as_of(as_of)
+    if not 1 <= weeks <= 520:
+        msg = f"weeks: give a whole number from 1 to 520, got {weeks!r}"
         raise DataError(msg)
     sids = [str(s) for s in stations["station_id"]]
     strength = officers["station_id"].astype(str).value_counts()
     home = dict(zip(officers["officer_id"].astype(str), officers["station_id"].astype(str),
                     strict=True))
     ev = _events_by_station(events, home)
-    start = as_of - timedelta(days=7 * weeks - 1)
     ages = np.array([(as_of - d).days for d in ev["date"]], dtype=np.int64)
-    keep = (ages >= 0) & (ages <= (as_of - start).days)
+    keep = (ages >= 0) & (ages < 7 * weeks)
     ev = ev.loc[keep].assign(week=(weeks - 1) - ages[keep] // 7)
     rows = []
     for sid in sids:
@@ -338,6 +348,7 @@ def station_events(officers: gpd.GeoDataFrame, events: pd.DataFrame, station_id:
     Columns ``officer_id``, ``name``, ``rank``, ``date``, ``kind``, ``days``, ``note`` (the
     note is untrusted text: show it as plain text, never as markup).
     """
+    check_as_of(as_of)
     mine = officers.loc[officers["station_id"].astype(str) == str(station_id),
                         ["officer_id", "name", "rank"]]
     ev = _window(events, as_of, days).merge(pd.DataFrame(mine), on="officer_id", how="inner")

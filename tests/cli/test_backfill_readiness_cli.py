@@ -107,3 +107,31 @@ def test_report_adds_expected_coverage(files, capsys) -> None:
 def test_report_needs_both_files(files, capsys) -> None:
     assert main(_report(files, "--events", str(files["events"]))) == 2
     assert "--events and --resources go together" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kit", [",", " , ,", ""])
+def test_an_empty_kit_list_is_refused(files, capsys, kit: str) -> None:
+    assert main(_args(files, "--kit", kit, "--resources", str(files["resources"]))) == 2
+    err = capsys.readouterr().err
+    assert "error: --kit: name at least one item, e.g. vest,helmet" in err
+
+
+def test_kit_items_are_stripped(files, capsys) -> None:
+    write(files["resources"], "station_id,item,on_hand,per_officer\nS1,vest,1,\nS2,vest,2,\n")
+    assert main(_args(files, "--kit", " vest , ", "--resources",
+                      str(files["resources"]))) == 0
+    assert json.loads(capsys.readouterr().out)["kit"]["items"] == ["vest"]
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--turnout-s", "nan", "--turnout-s must be a finite number of seconds >= 0, got nan"),
+    ("--turnout-s", "inf", "--turnout-s must be a finite number of seconds >= 0, got inf"),
+    ("--turnout-s", "-1", "--turnout-s must be a finite number of seconds >= 0"),
+    ("--max-move-min", "inf", "--max-move-min must be a finite number of minutes >= 0"),
+    ("--max-move-min", "nan", "--max-move-min must be a finite number of minutes >= 0"),
+])
+def test_non_finite_numbers_are_named(files, capsys, flag: str, value: str, says: str) -> None:
+    assert main(_args(files, flag, value)) == 2
+    err = capsys.readouterr().err
+    assert f"error: {says}" in err
+    assert "Traceback" not in err

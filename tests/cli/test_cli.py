@@ -198,3 +198,13 @@ def test_nonsense_counts_are_refused(argv, flag, tiny_inputs, capsys) -> None:
     err = capsys.readouterr().err
     assert flag in err
     assert "must be a whole number" in err
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "abc"])
+def test_positions_stale_after_must_be_positive_and_finite(tmp_path, capsys, value) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["positions", "--db", f"sqlite:///{tmp_path}/x.db", "--stale-after-s", value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --stale-after-s: must be a positive finite number" in err
+    assert "Traceback" not in err

@@ -95,6 +95,8 @@ def test_table(files, capsys) -> None:
     ("--refusal-p", "ok=2", "between 0 and 1"),
     ("--refusal-p", "bad=0.1", "level=probability"),
     ("--as-of", "25/11/2026", "ISO 8601 date"),
+    ("--as-of", "0001-01-01", "years 1900..2200"),
+    ("--as-of", "9999-12-31", "years 1900..2200"),
 ])
 def test_bad_flags_exit_2(files, capsys, flag: str, value: str, says: str) -> None:
     with pytest.raises(SystemExit) as stop:
@@ -110,4 +112,16 @@ def test_bad_events_name_file_row_and_field(files, tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "error: bad_events.csv: row 2 (line 3): officer_id 'ZZ' names no officer" in err
     assert "bad_events.csv: row 2 (line 3): kind 'mutiny' is not one of" in err
+    assert "Traceback" not in err
+
+
+def test_events_dated_near_year_one_are_refused_by_row(files, tmp_path, capsys) -> None:
+    bad = write(tmp_path / "old_events.csv",
+                "officer_id,date,kind\nA,0001-01-01,refusal\nB,2026-11-25,refusal\n"
+                "A,9999-12-31,refusal\n")
+    assert main(_args({**files, "events": bad})) == 2
+    err = capsys.readouterr().err
+    assert ("error: old_events.csv: row 1 (line 2): date '0001-01-01' is outside the years "
+            "1900..2200") in err
+    assert "row 3 (line 4): date '9999-12-31' is outside" in err
     assert "Traceback" not in err

@@ -348,3 +348,55 @@ def test_rate_limit_429_and_the_client_waiting_it_out(tmp_path) -> None:
         done = stopped(proc)
     assert (counts.sent, counts.ok, counts.failed) == (6, 6, 0)
     assert (done["accepted"], done["duplicates"]) == (6, 2)
+
+
+@pytest.mark.parametrize("port", ["65536", "99999", "-1"])
+def test_port_out_of_range_is_an_argument_error(tmp_path, capsys, port) -> None:
+    with pytest.raises(SystemExit) as stop:
+        run_main(capsys, "serve-feed", "--db", f"sqlite:///{tmp_path}/x.db", "--port", port)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --port: must be a whole number from 0 to 65535" in err
+    assert "Traceback" not in err
+
+
+def test_bad_tokens_and_missing_folders_exit_2(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("SECCOV_FEED_TOKEN", raising=False)
+    bad = tmp_path / "tokens.csv"
+    bad.write_bytes(b"name,sha256,created_at\n\xff\xfe\n")
+    for argv in (["tokens", "list", "--tokens", str(bad)],
+                 ["serve-feed", "--db", f"sqlite:///{tmp_path}/x.db", "--tokens", str(bad)]):
+        code, _, err = run_main(capsys, *argv)
+        assert code == 2, argv
+        assert "error: tokens.csv: is not UTF-8 text" in err
+        assert "Traceback" not in err
+    missing = tmp_path / "missing_dir"
+    for argv, name in ((["tokens", "add", "phone-1", "--tokens", str(missing / "t.csv")],
+                        "t.csv"),
+                       (["devices", "add", "P1", "--officer", "KP-1", "--devices",
+                         str(missing / "d.csv")], "d.csv")):
+        code, _, err = run_main(capsys, *argv)
+        assert code == 2, argv
+        assert f"error: {name}: folder {missing} does not exist; create it first" in err
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((), "token not required"),
+    (("--token", "a-long-enough-token-0123456789"), "token required;"),
+])
+def test_banner_says_whether_a_token_is_required(tmp_path, capsys, monkeypatch, args,
+                                                 says) -> None:
+    from coverage.ops import httpfeed
+
+    monkeypatch.delenv("SECCOV_FEED_TOKEN", raising=False)
+
+    def fake_serve(store, *, ready, **_kw):
+        ready("http://127.0.0.1:5055")
+        return httpfeed.FeedRun("http://127.0.0.1:5055", 1, 0, 0, 0, 0)
+
+    monkeypatch.setattr(httpfeed, "serve_feed", fake_serve)
+    code, out, _ = run_main(capsys, "serve-feed", "--db", f"sqlite:///{tmp_path}/x.db", *args)
+    assert code == 0
+    assert says in out
+    assert "required required" not in out

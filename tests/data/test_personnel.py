@@ -147,3 +147,18 @@ def test_the_demo_files_validate() -> None:
     assert len(suspended) == 42
     assert ev["note"].str.startswith("[synthetic]").all()
     assert len(rs) == 30 * 4
+
+
+def test_implausible_event_dates_are_refused_by_row(people, tmp_path) -> None:
+    _, officers = people
+    path = write(tmp_path / "events.csv", "officer_id,date,kind\n"
+                 "A,1899-12-31,refusal\nA,1900-01-01,refusal\nA,2200-12-31,refusal\n"
+                 "A,2201-01-01,refusal\nA,0001-01-01,refusal\n")
+    with pytest.raises(DataError, match=r"events.csv") as info:
+        read_events(path, officers)
+    msg = str(info.value)
+    assert "row 1 (line 2): date '1899-12-31' is outside the years 1900..2200" in msg
+    assert "row 4 (line 5): date '2201-01-01' is outside" in msg
+    assert "row 5 (line 6): date '0001-01-01' is outside" in msg
+    assert "row 2 " not in msg  # the bounds themselves are fine
+    assert "row 3 " not in msg

@@ -6,6 +6,7 @@ tests/cli/test_serve_feed.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import stat
@@ -13,6 +14,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
@@ -20,7 +22,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from coverage.errors import DataError
 from coverage.ops import audit, registry
 from coverage.ops._groupcommit import GroupWriter
-from coverage.ops._trackers import osmand_json, osmand_params, timestamp_text, traccar_json
+from coverage.ops._trackers import FORMS, osmand_json, osmand_params, timestamp_text, traccar_json
 from coverage.ops.devices import (
     device_ages,
     parse_devices,
@@ -28,7 +30,17 @@ from coverage.ops.devices import (
     remove_device,
     set_device,
 )
-from coverage.ops.httpfeed import FeedApp, Limits, RateLimit, Watched, is_loopback
+from coverage.ops.feed import validate
+from coverage.ops.httpfeed import (
+    FeedApp,
+    FeedError,
+    Limits,
+    RateLimit,
+    Watched,
+    bind,
+    is_loopback,
+    watch_tokens,
+)
 from coverage.ops.store import Store, open_store, to_us
 from coverage.ops.tokens import TokenCheck, add_token, read_tokens, revoke_token
 from tests.support.tiny import write
@@ -97,7 +109,7 @@ def test_osmand_params_units_location_and_problems() -> None:
     assert r.problems == (
         "id is missing; give id (or deviceid): the device identifier",
         "lon is missing; give lat and lon (or location=lat,lon)",
-        "timestamp is missing; give the fix time (epoch seconds or ISO 8601)",
+        f"timestamp is missing; give the fix time ({FORMS})",
         "speed 'fast' is not a number; give knots >= 0",
         "valid is false: the device has no GPS fix; not stored as a position")
 
@@ -167,9 +179,8 @@ def test_bad_requests_are_400_with_reason_and_kept_in_rejects(client, store) -> 
     r = client.get("/", params=auth(id="B", lat="91", lon="x", timestamp="abc"))
     assert r.status_code == 400
     assert r.json()["error"] == (
-        "lat 91 is outside -90..90; give WGS84 decimal degrees | lon 'x' is not a number; "
-        "give WGS84 decimal degrees | timestamp 'abc' is not an ISO 8601 date-time with "
-        "offset; write it like 2026-11-25T08:00:00+05:00")
+        f"timestamp 'abc' is not a time; give {FORMS} | lat 91 is outside -90..90; give "
+        "WGS84 decimal degrees | lon 'x' is not a number; give WGS84 decimal degrees")
     cases = [
         (client.get("/", params=auth(lat="34", lon="71", timestamp=str(epoch()))),
          "id is missing"),
@@ -325,6 +336,85 @@ def test_watched_file_is_reread_and_a_bad_edit_keeps_the_old_contents(tmp_path) 
     assert w.get() == {"A": "1", "B": "2"}
 
 
+def test_a_tokens_file_that_turns_bad_fails_closed(store, tmp_path, caplog) -> None:
+    f = tmp_path / "tokens.csv"
+    token = add_token(f, "phone-1")
+    good = f.read_bytes()
+    tokens = watch_tokens(f)
+    c, writer = make_client(store, tokens=tokens)
+    fix = {"id": "K", "lat": "34", "lon": "71.5", "token": token}
+
+    def post() -> int:
+        tokens._checked = -math.inf  # as if a second had passed
+        return c.get("/", params={**fix, "timestamp": str(epoch())}).status_code
+
+    with c, contextlib.closing(writer):
+        assert post() == 200
+        f.unlink()  # deleted while the server runs: no token is valid any more
+        assert post() == 401
+        assert "tokens.csv changed and cannot be read" in caplog.text
+        assert "failing closed" in caplog.text
+        assert any(r.levelname == "CRITICAL" for r in caplog.records)
+        f.write_bytes(good)
+        assert post() == 200
+        f.write_text("name,sha256\nbroken\n")  # malformed
+        assert post() == 401
+        f.write_bytes(b"name,sha256,created_at\n\xff\xfe\n")  # not UTF-8
+        assert post() == 401
+        f.write_bytes(good)
+        assert post() == 200
+    assert store.count("positions") == 1  # the same position: duplicates after the first
+
+
+def test_repeated_parameters_are_refused(client, store) -> None:
+    fix = {"id": "R", "lon": "71.5", "timestamp": str(epoch())}
+    r = client.get("/?" + urlencode([*auth(**fix).items(), ("lat", "34"), ("lat", "35")]))
+    assert r.status_code == 400
+    assert r.json()["error"].startswith("parameter lat given twice; send each parameter once")
+    r = client.post("/", params=auth(lat="34", **fix), content=b"lat=35",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400
+    assert "parameter lat given twice" in r.json()["error"]
+    r = client.post("/", params=auth(), content=b"id=R&id=S&lat=34&lon=71.5&timestamp="
+                    + str(epoch()).encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert "parameter id given twice" in r.json()["error"]
+    assert store.count("positions") == 0
+    assert client.get("/", params=auth(lat="34", **fix)).status_code == 200
+
+
+def test_implausibly_old_and_unreadable_timestamps(client, store) -> None:
+    fix = {"id": "O", "lat": "34", "lon": "71.5"}
+    for stamp in ("0001-01-01T00:00:00Z", "0", "946684799", "1999-12-31 23:59:59"):
+        r = client.get("/", params=auth(timestamp=stamp, **fix))
+        assert r.status_code == 400, stamp
+        assert "is before 2000-01-01: too old to be a real report" in r.json()["error"]
+    for stamp in ("1e20", "yesterday", "-5"):
+        r = client.get("/", params=auth(timestamp=stamp, **fix))
+        assert r.status_code == 400
+        assert r.json()["error"] == f"timestamp '{stamp}' is not a time; give {FORMS}"
+    assert "epoch milliseconds" in FORMS
+    assert "yyyy-MM-dd HH:mm:ss (UTC)" in FORMS
+    assert store.count("positions") == 0
+    assert client.get("/", params=auth(timestamp="946684800", **fix)).status_code == 200
+
+
+def test_file_ingest_validation_refuses_old_timestamps_too() -> None:
+    now = to_us(datetime(2026, 11, 25, tzinfo=UTC))
+    rec = {"officer_id": "A", "lat": "34", "lon": "71.5"}
+    bad = validate({**rec, "timestamp": "1999-12-31T23:59:59Z"}, line=1, now=now)
+    assert bad == ("timestamp '1999-12-31T23:59:59Z' is before 2000-01-01: too old to be a "
+                   "real report; check the device clock")
+    assert not isinstance(validate({**rec, "timestamp": "2000-01-01T00:00:00Z"}, line=1,
+                                   now=now), str)
+
+
+def test_bind_refuses_ports_out_of_range() -> None:
+    for port in (65536, 99999, -1, 2**70):
+        with pytest.raises(FeedError, match=r"give .*0\.\.65535"):
+            bind("127.0.0.1", port)
+
+
 def test_loopback() -> None:
     assert [is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "localhost",
                                      "0.0.0.0", "10.0.0.5", "::")] == [
@@ -357,6 +447,23 @@ def test_tokens_file_keeps_hashes_only(tmp_path) -> None:
         revoke_token(f, "phone-17")
     with pytest.raises(DataError, match="at least 16 characters"):
         TokenCheck.single("short")
+
+
+def test_files_not_utf8_or_in_a_missing_folder_are_data_errors(tmp_path) -> None:
+    t = write(tmp_path / "tokens.csv", "")
+    t.write_bytes(b"name,sha256,created_at\nph\xf6ne,ab,x\n")
+    with pytest.raises(DataError, match=r"^tokens.csv: is not UTF-8 text .*save it as UTF-8"):
+        read_tokens(t)
+    with pytest.raises(DataError, match=r"tokens\.csv: is not UTF-8"):
+        TokenCheck.from_file(t)
+    missing = tmp_path / "no_such_dir"
+    with pytest.raises(DataError, match=f"t.csv: folder {missing} does not exist; create it "
+                                        "first"):
+        add_token(missing / "t.csv", "phone-1")
+    with pytest.raises(DataError, match=f"d.csv: folder {missing} does not exist; create it "
+                                        "first"):
+        set_device(missing / "d.csv", "P1", "KP-1")
+    assert not missing.exists()
 
 
 def test_devices_file_problems_listed_with_rows(tmp_path) -> None:

@@ -17,6 +17,7 @@ from coverage.cli.main import main
 from coverage.data.dataset import Dataset
 from coverage.data.network import RoadNetwork, compile_graph
 from coverage.engine.analysis import analyse
+from coverage.errors import DataError
 from coverage.ops.positions import LIVE_COLUMNS, latest_positions, merge_live
 from coverage.ops.simulate import _roads, simulate_feed, simulate_records
 from coverage.ops.store import Position, Store, open_store, to_us
@@ -56,8 +57,10 @@ def test_empty_store_and_bad_age(store: Store) -> None:
     live = latest_positions(store)
     assert len(live) == 0
     assert tuple(live.columns) == LIVE_COLUMNS
-    with pytest.raises(ValueError, match="stale_after_s"):
-        latest_positions(store, stale_after_s=-1)
+    for bad in (-1, float("nan"), float("inf"), np.float64("nan")):
+        with pytest.raises(DataError, match="stale_after_s must be a finite number of "
+                                            "seconds >= 0"):
+            latest_positions(store, stale_after_s=bad)
 
 
 def test_merge_live_replaces_only_with_fresher(store: Store, dataset: Dataset) -> None:

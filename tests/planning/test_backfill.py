@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -74,6 +75,17 @@ def test_reserves_are_never_invented(suspended_b) -> None:
     assert bf.reserves_available == 1
     with pytest.raises(DataError, match="reserves: give a whole number"):
         backfill(suspended_b, -1)
+
+
+@pytest.mark.parametrize(("kw", "says"), [
+    ({"turnout_s": math.nan}, "turnout_s: give a finite number of seconds >= 0, got nan"),
+    ({"turnout_s": math.inf}, "turnout_s: give a finite number of seconds >= 0, got inf"),
+    ({"moves": 1, "max_move_min": math.inf},
+     "max_move_min: give a finite number of minutes >= 0"),
+])
+def test_non_finite_times_are_named(suspended_b, kw, says) -> None:
+    with pytest.raises(DataError, match=re.escape(says)):
+        backfill(suspended_b, 1, **kw)
 
 
 def to_anchor(case, cov) -> list[dict[int, float]]:

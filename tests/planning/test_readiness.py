@@ -7,7 +7,7 @@ window is 2026-10-27 .. 2026-11-25 and the 90-day window 2026-08-28 .. 2026-11-2
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from coverage.planning.readiness import (
     readiness,
     shortages,
     spare_kit,
+    station_events,
     station_records,
     station_refusal_p,
     unit_refusal_p,
@@ -195,3 +196,27 @@ def test_refusal_probabilities_and_spare_kit(hand) -> None:
     assert spare_kit(after, ["vest"])["spare"].tolist() == [0, 2]
     with pytest.raises(DataError, match="kit: item\\(s\\) 'helmet' are not in the resources"):
         spare_kit(r, ["helmet"])
+
+
+@pytest.mark.parametrize("as_of", [date(1, 1, 1), date(1, 1, 28), date(9999, 12, 31),
+                                   date(1899, 12, 31)])
+def test_an_implausible_as_of_is_a_data_error_not_an_overflow(hand, as_of) -> None:
+    stations, officers, events, resources = hand
+    with pytest.raises(DataError, match=r"as_of: .* is outside the years 1900..2200"):
+        readiness(stations, officers, events, resources, as_of=as_of)
+    with pytest.raises(DataError, match="outside the years"):
+        weekly_trends(stations, officers, events, as_of=as_of)
+    with pytest.raises(DataError, match="outside the years"):
+        station_events(officers, events, "S1", as_of=as_of)
+
+
+def test_windows_count_by_days_between_dates(hand) -> None:
+    stations, officers, events, resources = hand
+    old = events.assign(date=[date(1, 1, 1)] * len(events))  # a frame not from read_events
+    r = readiness(stations, officers, old, resources, as_of=date(1900, 1, 1))
+    assert r.stations["refusals_90d"].sum() == 0
+    t = weekly_trends(stations, officers, old, as_of=date(1900, 1, 1), weeks=520)
+    assert t["week_start"].min() == date(1900, 1, 1) - timedelta(days=7 * 520 - 1)
+    assert t["refusals"].sum() == 0
+    with pytest.raises(DataError, match="weeks: give a whole number from 1 to 520"):
+        weekly_trends(stations, officers, old, as_of=date(1900, 1, 1), weeks=10**6)
