@@ -6,7 +6,8 @@ every file listed with file, row and field) and only then activated: its files a
 is replaced atomically. Until then the active dataset is untouched; without
 ``active.json`` callers use their default (the app: the bundled demo district).
 
-    >>> import os, tempfile
+    >>> import tempfile
+    >>> from pathlib import Path
     >>> from unittest import mock
     >>> from coverage.data.examples import example_files
     >>> from coverage.ops.store import open_store
@@ -25,7 +26,7 @@ is replaced atomically. Until then the active dataset is untouched; without
     >>> staged = stage({"officers": ("officers.csv", roster.replace(b"off_duty", b"on_duty"))},
     ...                base=active)               # officer E comes on duty
     >>> check = validate(staged.files)
-    >>> with mock.patch.dict(os.environ, {"SECCOV_DATA_DIR": folder.name}):
+    >>> with mock.patch("coverage.settings.data_dir", return_value=Path(folder.name)):
     ...     with open_store(f"sqlite:///{folder.name}/live.db") as store:
     ...         kept = activate(store, staged.files, name="night shift", user="ops")
     ...         print(check.ok, active_files(default={}) == kept, store.count("audit_log"))
