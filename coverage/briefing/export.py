@@ -127,16 +127,20 @@ class _Overlay(MacroElement):
     }
     return;
   }
+  // A column whose inset shrinks to the room left; the last marking is pinned to the
+  // bottom, so a tall panel (many figures) never pushes it out of a static image.
   var p = el("aside", document.body, null, "position:absolute;top:0;right:0;bottom:0;" +
-    "width:" + d.panelPx + "px;box-sizing:border-box;overflow:auto;background:#fff;" +
-    "border-left:1px solid #d0d7de;font:12px sans-serif;color:#1f2328;padding:8px 10px;");
+    "width:" + d.panelPx + "px;box-sizing:border-box;overflow:hidden;background:#fff;" +
+    "border-left:1px solid #d0d7de;font:12px sans-serif;color:#1f2328;" +
+    "padding:8px 10px 30px 10px;display:flex;flex-direction:column;");
   p.className = "seccov-panel";
   el("div", p, d.marking, "color:#a40e26;font-weight:bold;text-align:center;");
   el("h1", p, d.title, "font-size:17px;margin:6px 0 2px 0;");
   el("div", p, d.created, "color:#57606a;");
   el("div", p, d.scenario, "margin:6px 0;");
   function table(rows, head) {
-    var t = el("table", p, null, "border-collapse:collapse;width:100%;margin:4px 0;");
+    var t = el("table", p, null, "border-collapse:collapse;width:100%;margin:4px 0;" +
+               "flex-shrink:0;");
     rows.forEach(function (r, i) {
       var tr = el("tr", t, null, i === 0 && head ? "font-weight:bold;" : "");
       r.forEach(function (c, j) {
@@ -160,9 +164,14 @@ class _Overlay(MacroElement):
     el("span", row, l[1], "");
   });
   el("div", p, d.redaction, "margin-top:6px;color:#57606a;");
-  if (d.inset) { inset(p, "display:block;width:" + d.insetPx + "px;margin:8px auto 0 auto;" +
-                          "border:1px solid #57606a;"); }
-  el("div", p, d.marking, "color:#a40e26;font-weight:bold;text-align:center;margin-top:6px;");
+  if (d.inset) {
+    var room = el("div", p, null, "flex:1 1 auto;min-height:0;display:flex;" +
+                  "justify-content:center;align-items:flex-start;margin-top:8px;");
+    inset(room, "display:block;max-width:" + d.insetPx + "px;max-height:100%;" +
+          "width:auto;height:auto;object-fit:contain;border:1px solid #57606a;");
+  }
+  el("div", p, d.marking, "position:absolute;left:0;right:0;bottom:0;color:#a40e26;" +
+     "font-weight:bold;text-align:center;background:#fff;padding:6px 0 8px 0;");
 })({{ this._parent.get_name() }}, {{ this.data|tojson }});
 {% endmacro %}""")
 

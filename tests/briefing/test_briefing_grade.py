@@ -251,6 +251,30 @@ def test_png_source_page_carries_title_figures_legend_and_no_controls(brief,
         _close(handles)
 
 
+@pytest.mark.parametrize("height", [600, 330])
+def test_panel_keeps_both_markings_in_view_when_short_of_room(brief, height) -> None:
+    """A tall panel shrinks its inset; the bottom marking never leaves a static image."""
+    chromium_or_skip()
+    tab, handles = _open(map_page(brief, height_px=height, snapshot=True, panel=True), 1000,
+                         height)
+    try:
+        markings = tab.locator(".seccov-panel > div", has_text=HANDLING_MARKING)
+        assert markings.count() == 2
+        for i in range(2):
+            box = markings.nth(i).bounding_box()
+            assert box is not None
+            assert box["y"] >= 0
+            assert box["y"] + box["height"] <= height + 0.5
+        inset = tab.locator(".seccov-panel img.seccov-inset").bounding_box()
+        last = markings.nth(1).bounding_box()
+        assert inset is not None
+        assert last is not None
+        # the inset stays above the marking, or is left out when there is no room for it
+        assert inset["y"] + inset["height"] <= last["y"] + 0.5 or inset["y"] >= height
+    finally:
+        _close(handles)
+
+
 def test_pdf_map_page_has_no_controls_and_an_inset(brief) -> None:
     chromium_or_skip()
     tab, handles = _open(map_page(brief, height_px=780, snapshot=True, panel=False), 900, 780)
