@@ -81,7 +81,9 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     _settle(tab, 1500)
     _caption_has(tab, "1 temporary zone(s)")
     tab.page.get_by_text("Temporary zones in this scenario").wait_for()
-    assert tab.page.locator('[data-testid="stDataFrame"]').count() >= 1  # its coverage row
+    # its coverage row: the table may draw a moment after the heading
+    tab.page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    assert tab.page.locator('[data-testid="stDataFrame"]').count() >= 1
     tab.screenshot("planning-scenario-builder")
     name = tab.page.locator('input[aria-label="Name"]').last
     name.fill("42 out, closure, procession")

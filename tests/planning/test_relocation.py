@@ -127,7 +127,7 @@ def test_suspended_officers_never_move(tmp_path: Path) -> None:
     assert {o.officer_id for o in bf.moves} <= {"U3", "U4"}
     with pytest.raises(DataError, match="moves: give a whole number"):
         backfill(cov, 0, moves=-1)
-    with pytest.raises(DataError, match="max_move_min: give minutes"):
+    with pytest.raises(DataError, match="max_move_min: give a finite number of minutes"):
         backfill(cov, 0, moves=1, max_move_min=-2)
 
 
