@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from coverage.briefing.brief import Brief, figure_rows
 from coverage.errors import CoverageError
@@ -53,6 +55,39 @@ def font_safe(text: object) -> str:
     return "".join(c if ord(c) in chars or c == "\n" else "?" for c in str(text))
 
 
+def marked_document(marking: str, footer: Callable[[int], str], *, gap_mm: float = 3,
+                    **fpdf_args: Any) -> Any:
+    """A new fpdf2 document in DejaVu Sans (``dv``) whose every page opens and closes with
+    the handling ``marking``; ``footer(page_number)`` is the small grey line under the last
+    one (``{nb}`` stands for the page count)."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    safe = font_safe(marking)
+
+    class Doc(FPDF):
+        def header(self) -> None:
+            self.set_font("dv", "B", 9)
+            self.set_text_color(*_MARKING_RGB)
+            self.cell(0, 5, safe, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_text_color(0, 0, 0)
+            self.ln(gap_mm)
+
+        def footer(self) -> None:
+            self.set_y(-13)
+            self.set_font("dv", "B", 9)
+            self.set_text_color(*_MARKING_RGB)
+            self.cell(0, 5, safe, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_font("dv", "", 7)
+            self.set_text_color(*_GREY_RGB)
+            self.cell(0, 4, font_safe(footer(self.page_no())), align="C")
+
+    pdf = Doc(**fpdf_args)
+    pdf.add_font("dv", "", str(font_path()))
+    pdf.add_font("dv", "B", str(font_path(bold=True)))
+    return pdf
+
+
 def _hex(color: str) -> tuple[int, int, int]:
     c = color.lstrip("#")
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
@@ -61,31 +96,11 @@ def _hex(color: str) -> tuple[int, int, int]:
 def brief_pdf(brief: Brief, png: bytes, *, map_caption: str,
               legend: list[tuple[str, str]]) -> bytes:
     """Return the briefing as PDF bytes: figures and gaps on page 1, map and legend on 2."""
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     marking = font_safe(brief.handling)
-
-    class Doc(FPDF):
-        def header(self) -> None:
-            self.set_font("dv", "B", 9)
-            self.set_text_color(*_MARKING_RGB)
-            self.cell(0, 5, marking, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_text_color(0, 0, 0)
-            self.ln(3)
-
-        def footer(self) -> None:
-            self.set_y(-13)
-            self.set_font("dv", "B", 9)
-            self.set_text_color(*_MARKING_RGB)
-            self.cell(0, 5, marking, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_font("dv", "", 7)
-            self.set_text_color(*_GREY_RGB)
-            self.cell(0, 4, f"Page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = Doc(format="A4", unit="mm")
-    pdf.add_font("dv", "", str(font_path()))
-    pdf.add_font("dv", "B", str(font_path(bold=True)))
+    pdf = marked_document(brief.handling, lambda page: f"Page {page} of {{nb}}",
+                          format="A4", unit="mm")
     pdf.set_margins(15, 12, 15)
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_title(font_safe(brief.title))

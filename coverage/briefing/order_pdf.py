@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coverage.briefing._pdf import font_path, font_safe
+from coverage.briefing._pdf import font_safe, marked_document
 from coverage.errors import CoverageError, DataError
 from coverage.planning.order import DeploymentOrder, figure_rows, issued_text, order_csv
 
-_MARKING_RGB = (164, 14, 38)
 _GREY_RGB = (87, 96, 106)
 ORDER_FORMATS = (".pdf", ".csv")
 
@@ -29,33 +28,14 @@ def check_order_path(path: str | Path) -> str:
 
 def order_pdf(order: DeploymentOrder) -> bytes:
     """Return the order as PDF bytes: figures, the numbered orders, then signature lines."""
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
     from fpdf.fonts import FontFace
 
     marking = font_safe(order.marking)
-
-    class Doc(FPDF):
-        def header(self) -> None:
-            self.set_font("dv", "B", 9)
-            self.set_text_color(*_MARKING_RGB)
-            self.cell(0, 5, marking, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_text_color(0, 0, 0)
-            self.ln(2)
-
-        def footer(self) -> None:
-            self.set_y(-13)
-            self.set_font("dv", "B", 9)
-            self.set_text_color(*_MARKING_RGB)
-            self.cell(0, 5, marking, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_font("dv", "", 7)
-            self.set_text_color(*_GREY_RGB)
-            self.cell(0, 4, f"{font_safe(order.title)}, issued {issued_text(order)}. "
-                      f"Page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = Doc(format="A4", orientation="landscape", unit="mm")
-    pdf.add_font("dv", "", str(font_path()))
-    pdf.add_font("dv", "B", str(font_path(bold=True)))
+    pdf = marked_document(
+        order.marking, lambda page: f"{order.title}, issued {issued_text(order)}. "
+                                    f"Page {page} of {{nb}}",
+        gap_mm=2, format="A4", orientation="landscape", unit="mm")
     pdf.set_margins(12, 10, 12)
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.set_title(font_safe(order.title))
