@@ -7,28 +7,25 @@ import math
 from collections.abc import Callable
 
 
-def positive_minutes(text: str) -> float:
-    """Argument type: a finite number of minutes greater than zero."""
+def _positive(text: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
-        msg = f"must be a positive number of minutes, got {text!r}"
+        msg = f"must be a positive {what}, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def positive_minutes(text: str) -> float:
+    """Argument type: a finite number of minutes greater than zero."""
+    return _positive(text, "number of minutes")
 
 
 def positive_number(text: str) -> float:
     """Argument type: a finite number greater than zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        msg = f"must be a positive finite number, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+    return _positive(text, "finite number")
 
 
 def whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:

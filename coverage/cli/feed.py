@@ -26,17 +26,6 @@ def _db(p: argparse.ArgumentParser, *, required: bool = True) -> None:
                    + (" (default: $SECCOV_DB)" if required else ""))
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        msg = f"must be a positive number, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
 def add_parsers(sub: Any) -> None:
     """Add ``serve-feed``, ``devices`` and ``tokens``."""
     srv = sub.add_parser("serve-feed", help="receive live positions over HTTP (Traccar Client "
@@ -57,7 +46,7 @@ def add_parsers(sub: Any) -> None:
     tok.add_argument("--tokens", type=Path, help="tokens file made by `tokens add` "
                      "(re-read when it changes)")
     srv.add_argument("--max-body-bytes", type=whole(256), default=settings.FEED_MAX_BODY_BYTES)
-    srv.add_argument("--device-rate-per-s", type=_positive,
+    srv.add_argument("--device-rate-per-s", type=positive_number,
                      default=settings.FEED_DEVICE_RATE_PER_S,
                      help="positions per second per device before 429 "
                      f"(default {settings.FEED_DEVICE_RATE_PER_S:g})")
