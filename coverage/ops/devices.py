@@ -92,18 +92,22 @@ def parse_devices(text: str, name: str = "devices.csv") -> dict[str, str]:
 def read_devices(path: str | Path) -> dict[str, str]:
     """Return device id -> officer id from a devices CSV (``device_id``, ``officer_id``)."""
     p = Path(path)
-    if not p.is_file():
-        msg = f"{p.name}: file not found at {p}"
+    return parse_devices(read_text_file(p), p.name)
+
+
+def read_text_file(path: Path, *, missing_hint: str = "") -> str:
+    """The UTF-8 text of a small settings file; DataError naming it when missing or unreadable."""
+    if not path.is_file():
+        msg = f"{path.name}: file not found at {path}{missing_hint}"
         raise DataError(msg)
     try:
-        text = p.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        msg = f"{p.name}: is not UTF-8 text ({exc.reason}); save it as UTF-8"
+        msg = f"{path.name}: is not UTF-8 text ({exc.reason}); save it as UTF-8"
         raise DataError(msg) from exc
     except OSError as exc:
-        msg = f"{p.name}: cannot be read at {p}: {exc.strerror or exc}"
+        msg = f"{path.name}: cannot be read at {path}: {exc.strerror or exc}"
         raise DataError(msg) from exc
-    return parse_devices(text, p.name)
 
 
 def write_devices(path: str | Path, devices: Mapping[str, str]) -> None:

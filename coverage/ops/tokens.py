@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from coverage.errors import DataError, problems_message
-from coverage.ops.devices import replace_file
+from coverage.ops.devices import read_text_file, replace_file
 
 COLUMNS = ("name", "sha256", "created_at")
 _NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
@@ -55,17 +55,7 @@ def digest(token: str) -> bytes:
 def read_tokens(path: str | Path) -> list[TokenRecord]:
     """Return the tokens in a tokens file; raises DataError naming each bad row."""
     p = Path(path)
-    if not p.is_file():
-        msg = f"{p.name}: file not found at {p}; make one with: python -m coverage tokens add"
-        raise DataError(msg)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        msg = f"{p.name}: is not UTF-8 text ({exc.reason}); save it as UTF-8"
-        raise DataError(msg) from exc
-    except OSError as exc:
-        msg = f"{p.name}: cannot be read at {p}: {exc.strerror or exc}"
-        raise DataError(msg) from exc
+    text = read_text_file(p, missing_hint="; make one with: python -m coverage tokens add")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not rows or [h.strip() for h in rows[0]] != list(COLUMNS):
         msg = problems_message(p.name, [f"line 1: the header must be {','.join(COLUMNS)}"])
