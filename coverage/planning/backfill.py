@@ -48,7 +48,7 @@ from scipy.sparse.csgraph import dijkstra
 from coverage.data.network import IntArray
 from coverage.engine.analysis import Coverage
 from coverage.engine.metrics import within_target
-from coverage.engine.traveltime import times_from
+from coverage.engine.traveltime import reach_to, times_from
 from coverage.engine.units import apply_suspension, place_units
 from coverage.errors import DataError, DataWarning
 from coverage.planning.expected import expected_coverage, reach_matrix
@@ -242,22 +242,32 @@ def coverage_matrix(
         s_idx, i_idx = np.nonzero(t[:, inv] / 60.0 <= targets[None, :])
         rows, cols = [i_idx], [s_idx]
     else:
-        # backward from each uncovered node, nodes with tight targets together (each chunk
-        # searches only as far as its own largest target)
+        # backward from each uncovered node, sparse and bounded (reach_to): each node only as
+        # far as its own largest target, less the turnout; a site is any node in reach
         reach = np.zeros(nodes.size)
         np.maximum.at(reach, inv, targets)
-        order = np.argsort(reach, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        for lo in range(0, nodes.size, 64):
-            chunk = order[lo:lo + 64]
-            far = float(reach[chunk].max()) * 60.0 * (1 + 1e-9) + 1e-6
-            back = dijkstra(net.csr_reverse, directed=True, indices=nodes[chunk],
-                            limit=max(far - turnout_s, 0.0))[:, sites.node] + turnout_s
-            mine = np.flatnonzero((rank[inv] >= lo) & (rank[inv] < lo + 64))
-            i_idx, s_idx = np.nonzero(back[rank[inv[mine]] - lo] / 60.0 <= targets[mine, None])
-            rows.append(mine[i_idx])
-            cols.append(s_idx)
+        far = np.maximum(reach * 60.0 * (1 + 1e-9) + 1e-6 - turnout_s, 0.0)
+        site_of = np.full(net.n_nodes, -1, dtype=np.int64)
+        site_of[sites.node] = np.arange(n_sites)
+        by_node = np.argsort(inv, kind="stable")  # items grouped by their node
+        first = np.searchsorted(inv[by_node], np.arange(nodes.size + 1))
+        for lo in range(0, nodes.size, 1024):  # in parts: memory ~ a part's entries
+            hi = min(lo + 1024, nodes.size)
+            back = reach_to(net, nodes[lo:hi], limit_s=far[lo:hi])
+            at = site_of[back.node]
+            keep = at >= 0
+            kept = np.concatenate([[0], np.cumsum(keep)])[back.indptr]
+            size, start = np.diff(kept), kept[:-1]  # per node: its entries at a site
+            site, seconds = at[keep], back.seconds[keep] + turnout_s
+            del back, at, keep
+            mine = by_node[first[lo]:first[hi]]
+            per = size[inv[mine] - lo]
+            item = np.repeat(mine, per)
+            pos = np.repeat(start[inv[mine] - lo] - np.cumsum(per) + per, per) \
+                + np.arange(int(per.sum()))
+            ok = seconds[pos] / 60.0 <= targets[item]
+            rows.append(item[ok].astype(np.int32))
+            cols.append(site[pos[ok]].astype(np.int32))
     r, c = np.concatenate(rows), np.concatenate(cols)
     cover = sp.csc_array((np.ones(r.size, dtype=bool), (r, c)), shape=(items.size, n_sites))
     return cover, items
@@ -370,6 +380,12 @@ def backfill(
     reserve_only = Problem(cover=cover, item_weight=dem.weight[items], counts=counts,
                            short=shortfall(cov.zones, within),
                            zone_weight=np.ones(len(cov.zones.zone_id)), k=k, capacity=capacity)
+    # the greedy sees only the sites that can add something (a site reaching no uncovered
+    # item and no short zone's anchor in time never enters its heap): same plan, less work
+    useful = np.flatnonzero((np.diff(cover.indptr) > 0)
+                            | counts[reserve_only.short > 0].any(axis=0))
+    greedy_pb = replace(reserve_only, cover=cover[:, useful], counts=counts[:, useful],
+                        capacity=capacity[useful])
     moved_unit = np.empty(0, np.int64)
     step_station: list[str | None] | None = None
     sol = None
@@ -383,8 +399,13 @@ def backfill(
                         "candidate sites than the exact limit)")
                      + "; optimal, bound and gains refer to it")
     elif m == 0 or (exact and site_capacity is None):
-        sol = solve_exact(reserve_only, time_limit_s=time_limit_s) if exact else \
-            solve_greedy(reserve_only)
+        if exact:
+            sol = solve_exact(reserve_only, time_limit_s=time_limit_s)
+        else:
+            part = solve_greedy(greedy_pb)
+            count = np.zeros(sites.node.size, dtype=np.int64)
+            count[useful] = part.count
+            sol = replace(part, count=count)
         # reserves alone, with some to spare, cover all a site can add: a move (a reserve
         # that also leaves a position) cannot do better, so this plan is the optimum
         if m and not (sol.optimal and int(sol.count.sum()) < k):
@@ -401,7 +422,7 @@ def backfill(
         if exact:
             plan = solve_moves_exact(mp, time_limit_s=time_limit_s)
         else:
-            relaxed = replace(reserve_only, k=k + m)  # a move adds at most what a reserve adds
+            relaxed = replace(greedy_pb, k=k + m)  # a move adds at most what a reserve adds
             plan = solve_moves_greedy(mp, bound_gain=solve_greedy(relaxed).bound,
                                       travel=travel)
             notes.append(f"{sites.node.size:,} candidate sites: moves chosen by greedy, with "
@@ -591,9 +612,17 @@ def _orders(
     net, tt = cov.times.network, cov.times
     placed_pool = place_units(cov.dataset.network, pool, what="reserve officers")
     targets = np.unique([sites.node[s] for _, s, _, _ in steps])
-    # seconds from every node to each chosen site, searched against traffic
-    to_site = dijkstra(net.csr_reverse, directed=True, indices=targets)
+    # seconds to each chosen site, searched against traffic, kept only from the nodes the
+    # reserves and moved officers stand on (not a sites x all-nodes matrix)
+    need = np.unique(np.concatenate([placed_pool.node, tt.unit_nodes[moved_unit]]))
+    to_site = np.concatenate([
+        dijkstra(net.csr_reverse, directed=True, indices=targets[lo:lo + 16])[:, need]
+        for lo in range(0, targets.size, 16)])
     col = {int(n): i for i, n in enumerate(targets)}
+
+    def at(nodes: Any) -> Any:  # columns of to_site for these road nodes
+        return np.searchsorted(need, nodes)
+
     free = np.ones(len(pool), dtype=bool)
     station = dict(zip(cov.units.officer_id, cov.units.station_id, strict=True))
     placed: list[ReservePlacement] = []
@@ -607,7 +636,7 @@ def _orders(
             oid = tt.unit_ids[u]
             moved.append(OfficerMove(
                 rank=rank, officer_id=oid, from_station=station.get(oid, ""),
-                travel_min=float(to_site[col[node]][tt.unit_nodes[u]]) / 60.0, gain=gain,
+                travel_min=float(to_site[col[node]][at(tt.unit_nodes[u])]) / 60.0, gain=gain,
                 officers_short_reduced=reduced, from_lon=float(net.lon[tt.unit_nodes[u]]),
                 from_lat=float(net.lat[tt.unit_nodes[u]]), **where))
             continue
@@ -617,7 +646,7 @@ def _orders(
             ok &= np.array([kit_left.get(h, 0) > 0 for h in home], dtype=bool)
         if step_station is not None and step_station[rank - 1] is not None:
             ok &= home == step_station[rank - 1]
-        secs = np.where(ok, to_site[col[node]][placed_pool.node], np.inf)
+        secs = np.where(ok, to_site[col[node]][at(placed_pool.node)], np.inf)
         r = int(np.flatnonzero(ok)[0]) if not np.isfinite(secs).any() else int(np.argmin(secs))
         free[r] = False
         if kit_left is not None:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pytest
 import shapely
 
@@ -17,7 +18,15 @@ from coverage.cli.main import main
 from coverage.data.dataset import load_dataset
 from coverage.engine.analysis import analyse
 from coverage.errors import DataError, DataWarning
-from coverage.planning.backfill import backfill, backfill_dict, read_area
+from coverage.planning.backfill import (
+    Sites,
+    backfill,
+    backfill_dict,
+    candidate_sites,
+    coverage_matrix,
+    read_area,
+)
+from coverage.planning.objective import demand
 from tests.support.planning_cases import WEIGHT, random_case, reference_objective
 from tests.support.tiny import write
 
@@ -234,3 +243,28 @@ def test_module_entry_point_prints_only_json(tiny_inputs) -> None:
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["objective_after"] == 12  # no solver banner on stdout
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_cover_matrix_equals_networkx(tmp_path: Path, seed: int) -> None:
+    """The sparse backward cover matrix (reach_to) is the plain per-site Dijkstra's."""
+    case = random_case(seed, tmp_path, n_units=2, n_zones=5)
+    cov = analyse(case.ds)
+    net = cov.times.network
+    dem = demand(cov.zones)
+    rng = np.random.default_rng(seed)
+    every = candidate_sites(cov, kind="nodes")
+    some = np.sort(rng.choice(net.n_nodes, size=net.n_nodes // 2, replace=False))
+    for sites in (every, Sites(node=some, label=(), kind="nodes")):
+        for turnout_s in (0.0, 25.0, 70.0):
+            cover, items = coverage_matrix(cov, dem, sites, turnout_s=turnout_s)
+            assert sites.node.size > np.unique(dem.node[items]).size  # the backward branch
+            want = np.zeros((items.size, sites.node.size), dtype=bool)
+            for s, node in enumerate(sites.node.tolist()):
+                dist = nx.single_source_dijkstra_path_length(
+                    case.D, int(net.node_id[node]), weight="w")
+                for i, item in enumerate(items.tolist()):
+                    v = int(net.node_id[dem.node[item]])
+                    want[i, s] = v in dist and \
+                        (dist[v] + turnout_s) / 60.0 <= dem.target_min[item]
+            assert np.array_equal(cover.toarray(), want)
