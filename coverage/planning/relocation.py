@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from coverage.data.network import FloatArray, IntArray
-from coverage.planning.siting import BoolArray, quiet_stdout
+from coverage.planning.siting import BoolArray, new_highs
 
 logger = logging.getLogger(__name__)
 
@@ -197,13 +197,7 @@ def solve_moves_exact(pb: MoveProblem, *, time_limit_s: float = 60.0) -> MovePla
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, n_row
     lp.integrality_ = ([highspy.HighsVarType.kInteger] * (n_s + n_p)
                        + [highspy.HighsVarType.kContinuous] * (n_g + n_z))
-    with quiet_stdout():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
+    h = new_highs(lp, time_limit_s=time_limit_s)
     if pb.capacity.min(initial=pb.k + pb.m) < pb.k + pb.m:  # units per site, moved ones too
         cap_rows = sp.hstack([sp.eye_array(n_s), ps], format="csr")
         for s in np.flatnonzero(pb.capacity < pb.k + pb.m).tolist():

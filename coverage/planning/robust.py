@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from coverage import settings
 from coverage.data.network import FloatArray, IntArray
 from coverage.planning.readiness import Readiness, check_refusal_p, station_refusal_p
-from coverage.planning.siting import quiet_stdout
+from coverage.planning.siting import new_highs
 
 _TOL = 1e-9
 #: A reserve adding less expected weight than this (a millionth of a node) adds nothing.
@@ -226,13 +226,7 @@ def _solve_mexclp(pb: RobustProblem, k: int, time_limit_s: float) -> RobustSolut
     lp.integrality_ = ([highspy.HighsVarType.kInteger] * n_s
                        + [highspy.HighsVarType.kContinuous] * n_z)
     lp.sense_ = highspy.ObjSense.kMaximize
-    with quiet_stdout():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
+    h = new_highs(lp, time_limit_s=time_limit_s)
     h.run()
     proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     best = float(h.getInfo().objective_function_value)

@@ -27,6 +27,7 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -109,6 +110,21 @@ def quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
+def new_highs(lp: Any, *, time_limit_s: float) -> Any:
+    """A quiet single-thread HiGHS instance holding ``lp``, asked for the exact optimum
+    (``mip_rel_gap`` 0) within ``time_limit_s``."""
+    import highspy
+
+    with quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    return h
+
+
 def solve_exact(pb: Problem, *, time_limit_s: float = 60.0) -> Solution:
     """Solve ``pb`` exactly with HiGHS in three lexicographic stages (module docstring).
 
@@ -165,13 +181,7 @@ def solve_exact(pb: Problem, *, time_limit_s: float = 60.0) -> Solution:
     lp.integrality_ = ([highspy.HighsVarType.kInteger] * n_s
                        + [highspy.HighsVarType.kContinuous] * (n_g + n_z))
     lp.sense_ = highspy.ObjSense.kMaximize
-    with quiet_stdout():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
+    h = new_highs(lp, time_limit_s=time_limit_s)
     h.run()
     proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     best = h.getInfo().objective_function_value
