@@ -55,6 +55,16 @@ def _draw_rectangle(t: Tab, frac: tuple[float, float, float, float]) -> None:
     _settle(t, 1200)
 
 
+def _click(t: Tab, name: str) -> None:
+    """Click the button ``name`` once Streamlit shows exactly one (a rerun may briefly keep
+    the old one beside the new)."""
+    button = t.page.get_by_role("button", name=name)
+    deadline = time.monotonic() + 30
+    while button.count() != 1 and time.monotonic() < deadline:
+        t.page.wait_for_timeout(100)
+    button.click()
+
+
 def _caption_has(t: Tab, text: str) -> None:
     t.page.get_by_text(re.compile(re.escape(text))).first.wait_for(timeout=60_000)
 
@@ -70,14 +80,14 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     _go(tab, "Scenario builder", "Scenario builder")
     tab.wait_metric("Zones with a gap", "6")
     _draw_rectangle(tab, (0.45, 0.45, 0.52, 0.52))
-    tab.page.get_by_role("button", name="Add to the scenario").click()
+    _click(tab, "Add to the scenario")
     _settle(tab)
     _caption_has(tab, "1 closed area(s)")
     tab.page.get_by_text("add a temporary sensitive zone").click()
     _settle(tab)
     tab.page.get_by_label("Name", exact=True).first.fill("Procession route")
     _draw_rectangle(tab, (0.30, 0.30, 0.40, 0.40))
-    tab.page.get_by_role("button", name="Add to the scenario").click()
+    _click(tab, "Add to the scenario")
     _settle(tab, 1500)
     _caption_has(tab, "1 temporary zone(s)")
     tab.page.get_by_text("Temporary zones in this scenario").wait_for()
@@ -89,7 +99,7 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     name.fill("42 out, closure, procession")
     name.press("Enter")
     _settle(tab)
-    tab.page.get_by_role("button", name="Save").click()
+    _click(tab, "Save")
     _settle(tab)
     tab.page.get_by_text("Saved as #1.").wait_for()
 
@@ -100,7 +110,7 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     k.press("Enter")
     _settle(tab)
     t0 = time.perf_counter()
-    tab.page.get_by_role("button", name="Run plan").click()
+    _click(tab, "Run plan")
     tab.page.get_by_text(re.compile(r"Plan ready in [\d.]+ s")).wait_for(timeout=120_000)
     _settle(tab)
     print(f"\n[browser] plan: click to plan shown {time.perf_counter() - t0:.2f} s; "
@@ -109,7 +119,7 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     tab.map_frame()
     tab.screenshot("planning-plan")
     with tab.page.expect_download() as dl:
-        tab.page.get_by_role("button", name="Deployment order (PDF)").click()
+        _click(tab, "Deployment order (PDF)")
     pdf = SHOTS / "planning-order.pdf"
     dl.value.save_as(str(pdf))
     assert pdf.read_bytes()[:5] == b"%PDF-"
@@ -120,7 +130,7 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     assert "RESTRICTED" in text
     assert "Asia/Karachi" in text
     _settle(tab)
-    tab.page.get_by_role("button", name="Apply plan").click()
+    _click(tab, "Apply plan")
     _settle(tab)
     tab.page.get_by_text("The plan is now the current scenario.").wait_for()
 
@@ -131,7 +141,7 @@ def test_planning_desk_end_to_end(tab: Tab) -> None:  # noqa: F811 - the fixture
     name.fill("with the plan")
     name.press("Enter")
     _settle(tab)
-    tab.page.get_by_role("button", name="Save").click()
+    _click(tab, "Save")
     _settle(tab, 2000)
     tab.page.get_by_text("Saved as #2.").wait_for()
     tab.page.get_by_text("Compare A").wait_for()
