@@ -32,7 +32,7 @@ import numpy.typing as npt
 import shapely
 
 from coverage import settings
-from coverage.data.network import FloatArray, IntArray, RoadNetwork
+from coverage.data.network import FloatArray, IntArray, RoadNetwork, great_circle_m
 from coverage.engine.analysis import Coverage
 from coverage.engine.traveltime import UNREACHED, TravelTimes, times_from
 from coverage.errors import DataError
@@ -64,7 +64,8 @@ def node_grid(net: RoadNetwork, *, cell_m: float = 300.0,
     """Return the grid of ``cell_m`` squares over ``net`` with each cell's nearest node.
 
     Cells whose centre lies more than ``max_gap_m`` (default: 1.5 cells) from every road
-    node are left out.
+    node are left out; the nearest-node search is bounded by that distance
+    (:func:`nearest_within`), so open country between districts costs little.
     """
     if not (np.isfinite(cell_m) and cell_m > 0):
         msg = f"cell_m must be a positive number of metres, got {cell_m}"
@@ -83,13 +84,40 @@ def node_grid(net: RoadNetwork, *, cell_m: float = 300.0,
     cx = x0 + (np.arange(nx_) + 0.5) * dx
     cy = y0 + (np.arange(ny_) + 0.5) * dy
     gx, gy = (a.ravel() for a in np.meshgrid(cx, cy))
-    node, dist = net.nearest_nodes(gx, gy)
+    node, dist = nearest_within(net, gx, gy, max_m=gap)
     keep = dist <= gap
     gx, gy = gx[keep], gy[keep]
     cells = shapely.box(gx - dx / 2, gy - dy / 2, gx + dx / 2, gy + dy / 2)
     logger.info("grid: %d of %d cells of %g m near the roads", int(keep.sum()), keep.size,
                 cell_m)
     return NodeGrid(net, float(cell_m), np.asarray(cells, dtype=object), node[keep])
+
+
+def nearest_within(net: RoadNetwork, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
+                   max_m: float) -> tuple[IntArray, FloatArray]:
+    """Nearest road node of each point within ``max_m`` metres, and its distance.
+
+    As :meth:`RoadNetwork.nearest_nodes`, but the k-d tree search is bounded by the chord of
+    ``max_m`` (a little more, never less), so points far from every road cost little: a
+    point with no node that close gets node ``-1`` and distance ``inf``. Where a node lies
+    within ``max_m`` the answer is the unbounded one (``tests/briefing/test_layers.py``).
+    """
+    lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    if lon_a.size == 0 or net.n_nodes == 0:
+        return (np.full(lon_a.size, -1, dtype=np.int64), np.full(lon_a.size, np.inf))
+    angle = min(np.pi, max(float(max_m), 0.0) / settings.EARTH_RADIUS_M)
+    chord = 2.0 * np.sin(angle / 2.0) * (1.0 + 1e-9) + 1e-12
+    lam, phi = np.radians(lon_a), np.radians(lat_a)
+    xyz = np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
+    _, idx = net._tree.query(xyz, distance_upper_bound=chord)
+    idx = np.asarray(idx, dtype=np.int64)
+    found = idx < net.n_nodes  # cKDTree gives n for "none within the bound"
+    node = np.where(found, idx, -1)
+    dist = np.full(lon_a.size, np.inf)
+    dist[found] = great_circle_m(lon_a[found], lat_a[found], net.lon[idx[found]],
+                                 net.lat[idx[found]])
+    return node, dist
 
 
 def _merged(grid: NodeGrid, labels: npt.NDArray[np.int64]) -> tuple[IntArray, list[object]]:

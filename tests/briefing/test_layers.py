@@ -9,6 +9,7 @@ import shapely
 
 from coverage.briefing.layers import (
     band_labels,
+    nearest_within,
     node_grid,
     response_bands,
     response_surface,
@@ -57,6 +58,47 @@ def test_grid_leaves_out_cells_far_from_roads(cov) -> None:
     assert len(loose) == int(np.ceil((y1 - y0) / (40.0 / (np.pi * 6_371_009 / 180)))) * int(
         np.ceil((x1 - x0) / (40.0 / (np.pi * 6_371_009 / 180)
                              / np.cos(np.radians((y0 + y1) / 2)))))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bounded_lookup_equals_the_unbounded_one_within_the_bound(cov, seed: int) -> None:
+    """Points with a node within the bound get the unbounded answer; others none."""
+    net = cov.dataset.network
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = net.bounds
+    near_node = rng.integers(0, net.n_nodes, 200)  # half the points close to a node
+    lon = np.concatenate([rng.uniform(x0 - 0.004, x1 + 0.004, 200),
+                          net.lon[near_node] + rng.normal(0, 0.0004, 200)])
+    lat = np.concatenate([rng.uniform(y0 - 0.004, y1 + 0.004, 200),
+                          net.lat[near_node] + rng.normal(0, 0.0004, 200)])
+    node, dist = net.nearest_nodes(lon, lat)
+    for bound in (20.0, 80.0, 150.0):
+        got, got_d = nearest_within(net, lon, lat, max_m=bound)
+        near = dist <= bound
+        assert near.any()
+        assert (~near).any()
+        np.testing.assert_array_equal(got[near], node[near])
+        np.testing.assert_allclose(got_d[near], dist[near])
+        assert (got[~near] == -1).all()
+        assert np.isinf(got_d[~near]).all()
+    big = nearest_within(net, lon, lat, max_m=1e7)
+    np.testing.assert_array_equal(big[0], node)
+
+
+def test_grid_is_the_same_with_the_bounded_lookup(cov) -> None:
+    """node_grid (bounded) keeps the cells and nodes an unbounded lookup would keep."""
+    net = cov.dataset.network
+    grid = node_grid(net, cell_m=25.0, max_gap_m=40.0)
+    x0, y0, x1, y1 = net.bounds
+    dy = 25.0 / (np.pi * 6_371_009 / 180)
+    dx = dy / np.cos(np.radians((y0 + y1) / 2))
+    cx = x0 + (np.arange(int(np.ceil((x1 - x0) / dx))) + 0.5) * dx
+    cy = y0 + (np.arange(int(np.ceil((y1 - y0) / dy))) + 0.5) * dy
+    gx, gy = (a.ravel() for a in np.meshgrid(cx, cy))
+    node, dist = net.nearest_nodes(gx, gy)
+    keep = dist <= 40.0
+    np.testing.assert_array_equal(grid.node, node[keep])
+    np.testing.assert_allclose(_centres(grid), np.column_stack([gx[keep], gy[keep]]))
 
 
 def test_response_surface_bands_match_networkx(cov) -> None:
