@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from coverage.briefing.order_pdf import order_pdf
 from coverage.planning.backfill import backfill
 from coverage.planning.desk import apply_plan, drawn_area, order_frame
-from coverage.planning.order import deployment_order, order_csv
+from coverage.planning.order import deployment_order, order_csv, plan_conditions
 from ui import auth, feedback, maps, planning, state
 
 auth.page_header("Plan: reserves and moves", "plan")
@@ -55,7 +55,7 @@ if run:
                               turnout_s=float(turnout))
         took = time.perf_counter() - t0
         st.write(f"Plan chosen in {took:.2f} s; writing the deployment order...")
-        order = deployment_order(bf)
+        order = deployment_order(bf, conditions=plan_conditions(desk.scenario, desk.zones))
         planning.set_last_plan(planning.PlanRun(desk, bf, order, took))
         status.update(label=f"Plan ready in {took:.2f} s: {len(order.lines)} order(s)",
                       state="complete", expanded=False)
@@ -76,6 +76,9 @@ st.caption(f"Objective {bf.objective_before:g} → {bf.objective_after:g} of "
 for note in bf.notes:
     st.caption(f"Note: {feedback.md(note)}")
 
+if order.conditions:
+    st.markdown("**Planned under** (printed on the order)\n\n" + "\n".join(
+        f"- {feedback.md(text)}" for text in order.conditions))
 st.subheader(f"Orders ({len(order.lines)})")
 st.dataframe(order_frame(order), hide_index=True, width="stretch", key="plan_table",
              column_config={"travel_min": st.column_config.NumberColumn(format="%.1f"),

@@ -72,6 +72,11 @@ def order_pdf(order: DeploymentOrder) -> bytes:
          f"scenario. Plan: {order.method.upper()}, "
          f"{'proven optimal' if order.optimal else 'not proven optimal'}; scenario "
          f"{order.scenario_sha256[:12]}.", size=9, grey=True, gap=3)
+    if order.conditions:
+        para("Planned under", size=11, bold=True, gap=1)
+        for text in order.conditions:
+            para(f"- {text}", size=9, gap=0.5)
+        pdf.ln(2)
     para("Key figures before and after the orders", size=11, bold=True, gap=1)
     table([["Figure", "Before", "After"], *[list(r) for r in figure_rows(order)]],
           (60, 45, 45), ("LEFT", "RIGHT", "RIGHT"), table_width=150)

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -42,7 +44,15 @@ from coverage.engine.report import KeyFigures, key_figures
 from coverage.planning.backfill import Backfill, OfficerMove, orders
 from coverage.planning.scenario import Deployment, Scenario, apply_scenario
 
-#: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+
+class TemporaryZoneLike(Protocol):
+    """What :func:`plan_conditions` reads of a temporary zone (``desk.TemporaryZone``)."""
+
+    zone_id: str
+    name: str
+    priority: int | None
+    target_min: float | None
+    min_officers: int
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class DeploymentOrder:
     suspended: int
     scenario_sha256: str
     notes: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
 
 
 def _zone_state(cov: Coverage) -> tuple[np.ndarray, np.ndarray]:
@@ -115,11 +126,51 @@ def restored_zones(bf: Backfill) -> list[tuple[str, ...]]:
     return out
 
 
+def plan_conditions(scenario: Scenario,
+                    temporary_zones: Sequence[TemporaryZoneLike] = ()) -> tuple[str, ...]:
+    """What the plan assumed besides the roster: closures, turnout delays, temporary zones.
+
+    ``scenario`` is the one the plan started from (the desk's, or ``--scenario``); its
+    suspensions are counted in the order's heading, not here. Each line is plain text for
+    the order's "Planned under" section.
+
+    >>> s = Scenario(closed_roads=((1, 2),), turnout_s=60, unit_turnout_s=(("A", 90.0),))
+    >>> for line in plan_conditions(s):
+    ...     print(line)
+    Roads closed: 1 road segment(s) (both directions).
+    Turnout: 60 s before every unit moves; own delay for 1 officer(s).
+    """
+    s = scenario
+    out = []
+    if s.closed_areas or s.closed_roads:
+        what = [f"{len(s.closed_areas)} drawn area(s) (every road touching one)"
+                if s.closed_areas else "",
+                f"{len(s.closed_roads)} road segment(s) (both directions)"
+                if s.closed_roads else ""]
+        out.append("Roads closed: " + "; ".join(w for w in what if w) + ".")
+    if s.turnout_s or s.unit_turnout_s:
+        own = (f"; own delay for {len(s.unit_turnout_s)} officer(s)"
+               if s.unit_turnout_s else "")
+        out.append(f"Turnout: {s.turnout_s:g} s before every unit moves{own}.")
+    if s.deploy or s.reassign:
+        out.append(f"Already in the scenario: {len(s.deploy)} officer(s) sent to a site, "
+                   f"{len(s.reassign)} moved to another station.")
+    for z in temporary_zones:
+        target = "the run's threshold" if z.target_min is None else f"{z.target_min:g} min"
+        prio = "-" if z.priority is None else str(z.priority)
+        out.append(f"Temporary zone {z.zone_id} '{z.name}': priority {prio}, target "
+                   f"{target}, {z.min_officers} officer(s) required.")
+    return tuple(out)
+
+
 def deployment_order(bf: Backfill, *, issued: datetime | None = None,
-                     title: str = "Deployment order") -> DeploymentOrder:
+                     title: str = "Deployment order",
+                     conditions: Sequence[str] = ()) -> DeploymentOrder:
     """Return the plan ``bf`` as a deployment order issued at ``issued`` (default: now).
 
     The time is shown in ``settings.local_tz()`` (``SECCOV_TZ``, default Asia/Karachi).
+    ``conditions`` (from :func:`plan_conditions`) say what the plan assumed: closed roads,
+    delays, temporary zones; the order prints them so nobody carries it out unaware.
     """
     tz = ZoneInfo(settings.local_tz())
     when = (issued or datetime.now(tz)).astimezone(tz)
@@ -141,7 +192,7 @@ def deployment_order(bf: Backfill, *, issued: datetime | None = None,
         objective_before=bf.objective_before, objective_after=bf.objective_after,
         objective_max=bf.objective_max, optimal=bf.optimal, method=bf.method,
         suspended=len(bf.before.suspended), scenario_sha256=bf.scenario.sha256,
-        notes=bf.notes)
+        notes=bf.notes, conditions=tuple(conditions))
 
 
 def csv_cell(value: object) -> str:
@@ -197,6 +248,8 @@ def order_csv(order: DeploymentOrder) -> bytes:
     row("issued", order.issued.isoformat(timespec="seconds"), issued_text(order))
     row("plan", f"{order.method}, {'optimal' if order.optimal else 'not proven optimal'}",
         f"scenario sha256 {order.scenario_sha256}")
+    for text in order.conditions:  # closures, delays, temporary zones the plan assumed
+        row("planned under", text)
     row("figure", "before", "after")
     for f in figure_rows(order):
         row(*f)

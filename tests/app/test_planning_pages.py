@@ -67,6 +67,7 @@ def test_plan_page_runs_applies_and_exports(demo_env) -> None:
     table = at.dataframe[0].value
     assert len(table) >= 1
     assert list(table["order"]) == list(range(1, len(table) + 1))
+    assert not any("Planned under" in m.value for m in at.markdown)  # suspensions only
     at.button(key="plan_apply").click().run()
     _ok(at)
     assert any("current scenario" in s.value for s in at.success)
@@ -77,6 +78,14 @@ def test_plan_page_runs_applies_and_exports(demo_env) -> None:
     moves = at.dataframe[0].value
     assert set(moves["kind"]) == {"move"}
     assert (moves["travel_min"] <= 20.0).all()
+    # started from the applied plan: the order says the first plan's officers are out
+    at.selectbox(key="plan_start").select(
+        next(o for o in at.selectbox(key="plan_start").options if o.startswith("Current")))
+    at.button(key="plan_run").click().run()
+    planned = [m.value for m in at.markdown if "Planned under" in m.value]
+    assert planned
+    shown = planned[0].replace("\\", "")  # markdown-escaped text from the scenario
+    assert f"{len(table)} officer(s) sent to a site" in shown
     assert _metrics(at)["Zones with a gap"] == "0"
     at.button(key="plan_apply").click().run()
     _ok(at)

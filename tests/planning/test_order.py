@@ -140,3 +140,51 @@ def test_cli_order(tiny_inputs: dict[str, Path], tmp_path: Path, capsys) -> None
     capsys.readouterr()
     assert main([*base, "--order", str(tmp_path / "o.docx")]) == 2
     assert "unknown format" in capsys.readouterr().err
+
+
+def test_order_says_what_it_was_planned_under(plan, tmp_path: Path) -> None:
+    """Closures, delays and temporary zones the plan assumed are printed on the order (CSV
+    rows guarded against formula injection, PDF text); a plain plan prints none."""
+    from coverage.planning.desk import TemporaryZone
+    from coverage.planning.order import plan_conditions
+    from coverage.planning.scenario import Scenario
+
+    _, _, bf = plan
+    assert plan_conditions(Scenario()) == ()
+    assert deployment_order(bf, issued=ISSUED).conditions == ()
+    zone = TemporaryZone("=TZ1", "Rally", "POLYGON ((0 0, 1 0, 1 1, 0 0))", priority=1,
+                         target_min=8, min_officers=2)
+    start = Scenario(closed_areas=("POLYGON ((0 0, 1 0, 1 1, 0 0))",),
+                     closed_roads=((1, 2), (3, 4)), turnout_s=30)
+    conditions = plan_conditions(start, [zone])
+    assert conditions == (
+        "Roads closed: 1 drawn area(s) (every road touching one); 2 road segment(s) "
+        "(both directions).",
+        "Turnout: 30 s before every unit moves.",
+        "Temporary zone =TZ1 'Rally': priority 1, target 8 min, 2 officer(s) required.")
+    order = deployment_order(bf, issued=ISSUED, conditions=conditions)
+    rows = list(csv.reader(io.StringIO(order_csv(order).decode("utf-8"))))
+    planned = [r[1] for r in rows if r and r[0] == "planned under"]
+    assert planned == list(conditions)  # each line starts with fixed text, never a formula
+    out = write_order(order, tmp_path / "order.pdf")
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "Planned under" in text
+    assert "Temporary zone =TZ1 'Rally'" in text
+    assert "2 road segment(s)" in text
+
+
+def test_cli_order_names_the_scenario_closures(tiny_inputs: dict[str, Path],
+                                               tmp_path: Path) -> None:
+    from coverage.planning.scenario import Scenario
+    from coverage.planning.scenario_io import save_scenario
+
+    p = tiny_inputs
+    save_scenario(Scenario(name="closures", turnout_s=45), tmp_path / "s.json")
+    assert main(["backfill", "--roads", str(p["roads"]), "--stations", str(p["stations"]),
+                 "--zones", str(p["zones"]), "--officers", str(p["officers"]),
+                 "--suspend", str(p["suspend"]), "--reserves", "1", "-q",
+                 "--scenario", str(tmp_path / "s.json"),
+                 "--order", str(tmp_path / "o.csv")]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "o.csv").read_text(encoding="utf-8"))))
+    assert ["planned under", "Turnout: 45 s before every unit moves."] in rows
