@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
 
+from coverage import settings
 from coverage.briefing.brief import (
     DEFAULT_TITLE,
     DISPLACE_MAX_M,
@@ -19,6 +21,7 @@ from coverage.briefing.brief import (
 )
 from coverage.briefing.export import export_html, export_pdf, pdf_map, render_map
 from coverage.engine.analysis import Coverage
+from coverage.planning.readiness import default_as_of
 from ui import readiness as personnel_inputs
 from ui.auth import record
 from ui.feedback import checked
@@ -49,16 +52,17 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
         with_expected = files is not None and st.checkbox(
             "Expected coverage under refusal risk", value=True, key=f"{key}-expected",
             help="From this dataset's personnel events and station resources: station "
-            "readiness levels as of the newest event, default refusal probabilities per "
-            "level; the export gains the expected objective and each listed zone's expected "
-            "covered share (station aggregates only).")
+            "readiness levels as of the date below, each unit refusing with its station "
+            "level's probability; the export gains the expected objective and each listed "
+            "zone's expected covered share (station aggregates only).")
+        risk = _risk_inputs(key, files) if with_expected and files is not None else None
         if st.button("Prepare export", key=f"{key}-make", icon=":material/build:"):
             with st.status(f"Preparing the {fmt[1:].upper()} briefing...",
                            expanded=True) as status:
                 expected = None
-                if with_expected and files is not None:
+                if risk is not None and files is not None:
                     st.write("Expected coverage under refusal risk...")
-                    expected = _expected(scenario, baseline, files)
+                    expected = _expected(scenario, baseline, files, *risk)
                 st.write("Building the briefing (figures, gaps, redaction)...")
                 brief = checked(build_brief, scenario, baseline=baseline, title=title,
                                 redact=redact, suspension_source=suspension_source,
@@ -81,11 +85,25 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
                 icon=":material/download:", type="primary")
 
 
-def _expected(scenario: Coverage, baseline: Coverage | None,
-              files: dict[str, Path]) -> ExpectedFigures:
+def _risk_inputs(key: str, files: dict[str, Path]) -> tuple[date, dict[str, float]]:
+    """The as-of date and the refusal probability per level the export uses (defaults: the
+    newest event's date and ``settings.REFUSAL_P``, as on the Readiness page)."""
+    events = personnel_inputs.personnel(files).events
+    c1, *cols = st.columns(1 + len(settings.REFUSAL_P))
+    as_of = c1.date_input("Readiness as of", value=default_as_of(events), key=f"{key}-as-of",
+                          help="Station levels from the events up to this date.")
+    probs = {level: col.number_input(f"Refusal p, {level}", 0.0, 1.0, float(p), 0.01,
+                                     key=f"{key}-p-{level}")
+             for col, (level, p) in zip(cols, settings.REFUSAL_P.items(), strict=True)}
+    return as_of, probs
+
+
+def _expected(scenario: Coverage, baseline: Coverage | None, files: dict[str, Path],
+              as_of: date, probs: dict[str, float]) -> ExpectedFigures:
     """The expected figures of the export, from the active dataset's personnel files."""
     p = personnel_inputs.personnel(files)
-    return checked(expected_figures, scenario, p.events, p.resources, baseline=baseline)
+    return checked(expected_figures, scenario, p.events, p.resources, baseline=baseline,
+                   as_of=as_of, refusal_p=probs)
 
 
 def _png(brief: Brief) -> tuple[bytes, str]:
