@@ -10,6 +10,10 @@ what a moved officer covered from its old position is lost). Then each reserve p
 gets a real reserve officer, nearest first, and ``objective_after`` is measured by running
 the chosen plan as a :class:`~coverage.planning.scenario.Scenario`.
 
+The parts: candidate sites and the cover matrix in :mod:`coverage.planning.cover`, the
+move and robust problems in :mod:`coverage.planning._problems`, who goes where in
+:mod:`coverage.planning.assignment`; this module chooses the plan and prints it.
+
 Examples
 --------
 Each zone node weighs 3 here (Z1 has priority 1, Z2 none): 4 nodes, at most 12.
@@ -35,96 +39,35 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Literal
 
-import geopandas as gpd
 import numpy as np
-import pyogrio
-import scipy.sparse as sp
-import shapely
-from scipy.sparse.csgraph import dijkstra
 
-from coverage.data.network import IntArray
 from coverage.engine.analysis import Coverage
 from coverage.engine.metrics import within_target
-from coverage.engine.traveltime import reach_to, times_from
-from coverage.engine.units import apply_suspension, place_units
+from coverage.engine.units import apply_suspension
 from coverage.errors import DataError, DataWarning
-from coverage.planning.expected import expected_coverage, reach_matrix
+from coverage.planning._problems import move_problem, reach_after, robust_steps
+from coverage.planning.assignment import OfficerMove, ReservePlacement, assign
+from coverage.planning.cover import Sites, candidate_sites, coverage_matrix, read_area
+from coverage.planning.expected import expected_coverage
 from coverage.planning.kit import KitBudget, held_back_officers, kit_dict, kit_note
-from coverage.planning.objective import (
-    Demand,
-    Weights,
-    as_number,
-    covered,
-    demand,
-    objective,
-    shortfall,
-)
-from coverage.planning.relocation import (
-    MoveProblem,
-    ranked,
-    solve_moves_exact,
-    solve_moves_greedy,
-)
-from coverage.planning.robust import RefusalRisk, robust_problem, solve_robust
+from coverage.planning.objective import Weights, as_number, demand, objective, shortfall
+from coverage.planning.relocation import ranked, solve_moves_exact, solve_moves_greedy
+from coverage.planning.robust import RefusalRisk
 from coverage.planning.scenario import Deployment, Scenario, apply_scenario
 from coverage.planning.siting import Problem, marginal_order, solve_exact, solve_greedy
+
+__all__ = [
+    "EXACT_LIMIT", "MOVE_KEYS", "Backfill", "OfficerMove", "ReservePlacement", "Sites",
+    "backfill", "backfill_dict", "backfill_table", "candidate_sites", "coverage_matrix",
+    "orders", "read_area",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Up to this many candidate sites the MILP is solved; beyond, the lazy greedy.
 EXACT_LIMIT = 1000
-
-
-@dataclass(frozen=True, eq=False)
-class Sites:
-    """Candidate sites: road node indices and their labels (station ids or node ids)."""
-
-    node: IntArray
-    label: tuple[str, ...]
-    kind: str
-
-
-@dataclass(frozen=True)
-class ReservePlacement:
-    """One reserve officer sent to a site; gains are marginal (given the orders ranked before)."""
-
-    rank: int
-    officer_id: str
-    from_station: str
-    site: str
-    node_id: int
-    lon: float
-    lat: float
-    travel_min: float | None
-    gain: float
-    officers_short_reduced: int
-    from_lon: float
-    from_lat: float
-
-
-@dataclass(frozen=True)
-class OfficerMove:
-    """One available on-duty officer moved from where it stands to a site (DATA.md ``moves``).
-
-    ``gain`` is marginal (given the orders ranked before; it may be below what the site
-    alone adds, since the officer's old position is left); ``travel_min`` from its position.
-    """
-
-    rank: int
-    officer_id: str
-    from_station: str
-    site: str
-    node_id: int
-    lon: float
-    lat: float
-    travel_min: float
-    gain: float
-    officers_short_reduced: int
-    from_lon: float
-    from_lat: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,119 +101,6 @@ class Backfill:
     expected_bound: float | None = None
     kit: KitBudget | None = None
     held_back: dict[str, tuple[str, ...]] | None = None
-
-
-def read_area(path: str | Path) -> Any:
-    """Read a polygon file (GeoJSON, GeoPackage, zipped Shapefile) as one WGS84 geometry."""
-    p = Path(path)
-    try:
-        frame = gpd.read_file(p)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
-            ValueError) as exc:
-        msg = f"{p.name}: cannot be read as a polygon file ({exc})"
-        raise DataError(msg) from exc
-    if frame.crs is not None:
-        frame = frame.to_crs("EPSG:4326")
-    geoms = [g for g in frame.geometry if g is not None and not g.is_empty]
-    bad = [i + 1 for i, g in enumerate(geoms) if g.geom_type not in ("Polygon", "MultiPolygon")]
-    if not geoms or bad:
-        msg = (f"{p.name}: row(s) {bad} are not polygons; draw the area as polygons" if bad
-               else f"{p.name}: the file holds no polygon; draw the candidate area")
-        raise DataError(msg)
-    return shapely.union_all([shapely.make_valid(g) for g in geoms])
-
-
-def candidate_sites(
-    cov: Coverage, *, kind: Literal["stations", "nodes"] = "stations", area: Any = None
-) -> Sites:
-    """Return the candidate sites: each station's road node, or every road node.
-
-    ``area`` (a shapely polygon in lon/lat) keeps only the sites inside it. Stations that
-    snap to the same node share one site, labelled ``"PS-01/PS-02"``.
-    """
-    net = cov.times.network
-    if kind == "stations":
-        st = cov.dataset.stations
-        node, _ = net.nearest_nodes(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
-        labels: dict[int, list[str]] = {}
-        for n, sid in zip(node.tolist(), st["station_id"], strict=True):
-            labels.setdefault(n, []).append(str(sid))
-        nodes = np.array(sorted(labels), dtype=np.int64)
-        names = tuple("/".join(labels[n]) for n in nodes.tolist())
-    elif kind == "nodes":
-        nodes = np.arange(net.n_nodes, dtype=np.int64)
-        names = ()
-    else:
-        msg = f"candidates: '{kind}' is not one of stations, nodes"
-        raise DataError(msg)
-    if area is not None:
-        inside = shapely.intersects_xy(area, net.lon[nodes], net.lat[nodes])
-        nodes = nodes[inside]
-        names = tuple(n for n, keep in zip(names, inside, strict=True) if keep) if names else ()
-        if nodes.size == 0:
-            msg = f"area: no candidate {kind[:-1]} lies inside the given area"
-            raise DataError(msg)
-    if kind == "nodes":
-        names = tuple(str(v) for v in net.node_id[nodes])
-    return Sites(node=nodes, label=names, kind=kind)
-
-
-def coverage_matrix(
-    cov: Coverage, dem: Demand, sites: Sites, *, turnout_s: float = 0.0,
-    items: IntArray | None = None,
-) -> tuple[sp.csc_array, IntArray]:
-    """Return (cover, items): ``cover[i, s]`` says site ``s`` covers item ``items[i]``.
-
-    ``items`` defaults to the items the run leaves uncovered. Searches run forward from the
-    sites when they are no more than the items' nodes (exactly the engine's sums), else
-    backward from those nodes, each within its target.
-    """
-    net = cov.times.network
-    if items is None:
-        items = np.flatnonzero(~covered(dem, cov.times.seconds))
-    n_sites = sites.node.size
-    if items.size == 0 or n_sites == 0:
-        return sp.csc_array((items.size, n_sites), dtype=bool), items
-    targets = dem.target_min[items]
-    nodes, inv = np.unique(dem.node[items], return_inverse=True)
-    limit = float(targets.max()) * 60.0 * (1 + 1e-9) + 1e-6
-    rows: list[IntArray] = []
-    cols: list[IntArray] = []
-    if n_sites <= nodes.size:
-        delay = np.full(n_sites, turnout_s) if turnout_s > 0 else None
-        t = times_from(net, sites.node, delay_s=delay, limit_s=limit, columns=nodes)
-        s_idx, i_idx = np.nonzero(t[:, inv] / 60.0 <= targets[None, :])
-        rows, cols = [i_idx], [s_idx]
-    else:
-        # backward from each uncovered node, sparse and bounded (reach_to): each node only as
-        # far as its own largest target, less the turnout; a site is any node in reach
-        reach = np.zeros(nodes.size)
-        np.maximum.at(reach, inv, targets)
-        far = np.maximum(reach * 60.0 * (1 + 1e-9) + 1e-6 - turnout_s, 0.0)
-        site_of = np.full(net.n_nodes, -1, dtype=np.int64)
-        site_of[sites.node] = np.arange(n_sites)
-        by_node = np.argsort(inv, kind="stable")  # items grouped by their node
-        first = np.searchsorted(inv[by_node], np.arange(nodes.size + 1))
-        for lo in range(0, nodes.size, 1024):  # in parts: memory ~ a part's entries
-            hi = min(lo + 1024, nodes.size)
-            back = reach_to(net, nodes[lo:hi], limit_s=far[lo:hi])
-            at = site_of[back.node]
-            keep = at >= 0
-            kept = np.concatenate([[0], np.cumsum(keep)])[back.indptr]
-            size, start = np.diff(kept), kept[:-1]  # per node: its entries at a site
-            site, seconds = at[keep], back.seconds[keep] + turnout_s
-            del back, at, keep
-            mine = by_node[first[lo]:first[hi]]
-            per = size[inv[mine] - lo]
-            item = np.repeat(mine, per)
-            pos = np.repeat(start[inv[mine] - lo] - np.cumsum(per) + per, per) \
-                + np.arange(int(per.sum()))
-            ok = seconds[pos] / 60.0 <= targets[item]
-            rows.append(item[ok].astype(np.int32))
-            cols.append(site[pos[ok]].astype(np.int32))
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    cover = sp.csc_array((np.ones(r.size, dtype=bool), (r, c)), shape=(items.size, n_sites))
-    return cover, items
 
 
 def _reserves(cov: Coverage, requested: int) -> tuple[Any, int, list[str]]:
@@ -390,7 +220,7 @@ def backfill(
     step_station: list[str | None] | None = None
     sol = None
     if risk is not None:
-        steps, step_station, bound, optimal, how, reach, site_cover = _robust(
+        steps, step_station, bound, optimal, how, reach, site_cover = robust_steps(
             cov, dem, sites, pool, k, capacity, turnout_s, risk, kit, reserve_only,
             time_limit_s, exact)
         notes.append("robust: the expected objective under refusal risk is maximised "
@@ -416,7 +246,7 @@ def backfill(
         steps = [(-1, s, g, round(h)) for s, g, h in marginal_order(reserve_only, sol.count)]
         bound, optimal, how = sol.bound, sol.optimal, sol.method
     else:
-        mp, travel = _move_problem(cov, dem, sites, k=k, m=m, counts=counts, within=within,
+        mp, travel = move_problem(cov, dem, sites, k=k, m=m, counts=counts, within=within,
                                     capacity=capacity, turnout_s=turnout_s,
                                     max_move_min=max_move_min, enumerate_pairs=exact)
         if exact:
@@ -431,8 +261,8 @@ def backfill(
         bound, optimal, how = plan.bound, plan.optimal, plan.method
         moved_unit = plan.moved_unit
     kit_left = dict(kit.equipped) if kit is not None else None
-    placed, moved = _orders(cov, pool, sites, steps, moved_unit, kit_left=kit_left,
-                            step_station=step_station)
+    placed, moved = assign(cov, pool, sites, steps, moved_unit, kit_left=kit_left,
+                           step_station=step_station)
     sent: list[ReservePlacement | OfficerMove] = [*placed, *moved]
     scenario = Scenario(
         name=f"backfill: {len(placed)} reserve(s), {len(moved)} move(s)",
@@ -455,7 +285,7 @@ def backfill(
                                       weights=weights, reach=reach).expected_objective
         site_of = {o.officer_id: s for o, (_, s, _, _) in zip(placed, steps, strict=True)}
         ex_after = expected_coverage(after, risk.unit_p(after.units.station_id),
-                                     weights=weights, reach=_reach_after(
+                                     weights=weights, reach=reach_after(
                                          cov, after, dem, reach, site_cover, site_of),
                                      ).expected_objective
         ex_bound, bound = ex_before + bound, dem.total - before_v
@@ -470,195 +300,6 @@ def backfill(
         expected_before=ex_before, expected_after=ex_after, expected_bound=ex_bound, kit=kit,
         held_back=None if kit is None else held_back_officers(kit, pool, placed),
     )
-
-
-def _robust(
-    cov: Coverage, dem: Demand, sites: Sites, pool: Any, k: int, capacity: IntArray,
-    turnout_s: float, risk: RefusalRisk, kit: KitBudget | None, plain: Problem,
-    time_limit_s: float, exact: bool,
-) -> tuple[list[tuple[int, int, float, int]], list[str | None], float, bool, str, Any, Any]:
-    """Robust steps (-1, site, expected gain, officers short reduced), the home station
-    each reserve must come from (None: any), the bound on the expected gain, optimal,
-    method, and the units' and sites' reach over every item (items x units, items x sites).
-
-    Reserve classes are home stations, each with its reserves (or those its kit equips).
-    """
-    cover, _ = coverage_matrix(cov, dem, sites, turnout_s=turnout_s,
-                               items=np.arange(len(dem), dtype=np.int64))
-    counts = pool["station_id"].astype(str).value_counts()
-    classes = sorted(counts.index)
-    cap = [kit.equipped.get(c, 0) if kit is not None else int(counts[c]) for c in classes]
-    reach = reach_matrix(cov, dem)
-    pb = robust_problem(cover, dem.weight, reach,
-                        risk.unit_p(cov.units.station_id), risk.unit_p(classes),
-                        np.asarray(cap, dtype=np.int64), k=k, capacity=capacity)
-    sol = solve_robust(pb, exact=exact, time_limit_s=time_limit_s)
-    short = plain.short.copy()
-    steps: list[tuple[int, int, float, int]] = []
-    for (s, _), g in zip(sol.picks, sol.gains, strict=True):
-        hit = plain.counts[:, s] & (short > 0)
-        short = short - hit
-        steps.append((-1, s, g, int(hit.sum())))
-    stations = [None if c < 0 else classes[c] for _, c in sol.picks]
-    return steps, stations, sol.bound, sol.optimal, sol.method, reach, cover
-
-
-def _reach_after(cov: Coverage, after: Coverage, dem: Demand, reach: Any, site_cover: Any,
-                 site_of: dict[str, int]) -> Any:
-    """The reach of ``after``'s units: a unit of ``cov`` standing where it stood keeps its
-    column, a placed reserve takes its site's; anything else is searched afresh."""
-    old = {o: i for i, o in enumerate(cov.units.officer_id)}
-    n_old = reach.shape[1]
-    cols = []
-    for o, node in zip(after.units.officer_id, after.units.node, strict=True):
-        if o in site_of:
-            cols.append(n_old + site_of[o])
-        elif o in old and int(cov.units.node[old[o]]) == int(node):
-            cols.append(old[o])
-        else:
-            return reach_matrix(after, dem)
-    both = sp.hstack([sp.csc_array(reach), sp.csc_array(site_cover)], format="csc")
-    return sp.csr_array(both[:, np.asarray(cols, dtype=np.int64)])
-
-
-def _move_problem(
-    cov: Coverage, dem: Demand, sites: Sites, *, k: int, m: int, counts: np.ndarray,
-    within: IntArray, capacity: IntArray, turnout_s: float, max_move_min: float | None,
-    enumerate_pairs: bool,
-) -> tuple[MoveProblem, Any]:
-    """Build the relocation problem over the items a plan can change (see relocation.py),
-    and a function giving a move's travel seconds (None: not allowed).
-
-    Unit coverage is searched forward from the units that stand within the largest target
-    of some zone node (one backward search finds them). With ``enumerate_pairs`` the
-    allowed moves are listed with their travel seconds: every unit that covers a changeable
-    item or counts for a zone, to every useful site within the limit, and for each site the
-    ``m`` nearest of each class of interchangeable units. Otherwise the greedy asks the
-    travel function (None: not allowed) for the moves it wants.
-    """
-    net, tt = cov.times.network, cov.times
-    n_units = len(tt.unit_ids)
-    limit_move = np.inf if max_move_min is None else float(max_move_min) * 60.0
-    # which units reach which item in time: the one reach matrix (planning.expected)
-    unit_hit = reach_matrix(cov, dem)
-    # an item covered by more units than may move stays covered: it is left out
-    changeable = np.flatnonzero(np.asarray(unit_hit.sum(axis=1)).ravel() <= m)
-    site_cover, _ = coverage_matrix(cov, dem, sites, turnout_s=turnout_s, items=changeable)
-    unit_cover = sp.csc_array(unit_hit[changeable])
-    unit_counts = within_target(cov.zones, cov.reach_s, tt.unit_nodes, tt.delays)
-    need = np.asarray(cov.zones.min_officers, dtype=np.int64)
-    useful = np.flatnonzero((np.asarray(site_cover.sum(axis=0)).ravel() > 0)
-                            | counts[need > within - m].any(axis=0))
-    pair_u: list[IntArray] = []
-    pair_s: list[IntArray] = []
-    pair_t: list[np.ndarray] = []
-    if enumerate_pairs and useful.size and n_units:
-        to_site = dijkstra(net.csr_reverse, directed=True, indices=sites.node[useful],
-                           limit=limit_move)[:, tt.unit_nodes]
-        to_site[sites.node[useful][:, None] == tt.unit_nodes[None, :]] = np.inf
-        # units that cover the same changeable items and count for the same zones are
-        # interchangeable but for travel: per site, only the m nearest of each such class
-        classes: dict[bytes, int] = {}
-        cover_csc = unit_cover.tocsc()
-        short_rows = unit_counts[need > within - m]  # zones that are or may become short
-        klass = np.array([classes.setdefault(
-            cover_csc.indices[cover_csc.indptr[u]:cover_csc.indptr[u + 1]].tobytes() + b"|"
-            + np.packbits(short_rows[:, u]).tobytes(), len(classes)) for u in range(n_units)],
-            dtype=np.int64)
-        for r, s in enumerate(useful.tolist()):
-            secs = to_site[r]
-            ok = np.flatnonzero(np.isfinite(secs) & (secs <= limit_move))
-            ok = ok[np.lexsort((ok, secs[ok], klass[ok]))]  # by class, then nearest
-            first = np.searchsorted(klass[ok], klass[ok], side="left")
-            chosen = ok[np.arange(ok.size) - first < m]
-            pair_u.append(chosen)
-            pair_s.append(np.full(chosen.size, s, dtype=np.int64))
-            pair_t.append(secs[chosen])
-    mp = MoveProblem(
-        site_cover=site_cover, unit_cover=unit_cover, item_weight=dem.weight[changeable],
-        site_counts=counts, unit_counts=unit_counts, within=within, need=need,
-        pair_unit=_cat(pair_u, np.int64), pair_site=_cat(pair_s, np.int64),
-        pair_s=_cat(pair_t, np.float64), k=k, m=m, capacity=capacity)
-    cache: dict[int, np.ndarray] = {}
-
-    def travel(u: int, s: int) -> float | None:
-        node = int(sites.node[s])
-        if node not in cache:
-            cache[node] = dijkstra(net.csr_reverse, directed=True, indices=[node],
-                                   limit=limit_move)[0]
-        secs = float(cache[node][tt.unit_nodes[u]])
-        ok = node != int(tt.unit_nodes[u]) and np.isfinite(secs) and secs <= limit_move
-        return secs if ok else None
-
-    return mp, travel
-
-
-def _cat(parts: list[Any], kind: Any) -> Any:
-    return np.concatenate(parts).astype(kind) if parts else np.empty(0, kind)
-
-
-def _orders(
-    cov: Coverage, pool: Any, sites: Sites, steps: list[tuple[int, int, float, int]],
-    moved_unit: IntArray, *, kit_left: dict[str, int] | None = None,
-    step_station: list[str | None] | None = None,
-) -> tuple[list[ReservePlacement], list[OfficerMove]]:
-    """Turn ranked steps into orders: each reserve placement takes the nearest remaining
-    reserve officer; each move names its officer, from station and travel time.
-
-    ``kit_left`` (reserves each station can still equip) keeps unequipped reserves home;
-    ``step_station[i]`` names the home station step ``i``'s reserve must come from."""
-    if not steps:
-        return [], []
-    net, tt = cov.times.network, cov.times
-    placed_pool = place_units(cov.dataset.network, pool, what="reserve officers")
-    targets = np.unique([sites.node[s] for _, s, _, _ in steps])
-    # seconds to each chosen site, searched against traffic, kept only from the nodes the
-    # reserves and moved officers stand on (not a sites x all-nodes matrix)
-    need = np.unique(np.concatenate([placed_pool.node, tt.unit_nodes[moved_unit]]))
-    to_site = np.concatenate([
-        dijkstra(net.csr_reverse, directed=True, indices=targets[lo:lo + 16])[:, need]
-        for lo in range(0, targets.size, 16)])
-    col = {int(n): i for i, n in enumerate(targets)}
-
-    def at(nodes: Any) -> Any:  # columns of to_site for these road nodes
-        return np.searchsorted(need, nodes)
-
-    free = np.ones(len(pool), dtype=bool)
-    station = dict(zip(cov.units.officer_id, cov.units.station_id, strict=True))
-    placed: list[ReservePlacement] = []
-    moved: list[OfficerMove] = []
-    for rank, (i, s, gain, reduced) in enumerate(steps, start=1):
-        node = int(sites.node[s])
-        where: dict[str, Any] = {"site": sites.label[s], "node_id": int(net.node_id[node]),
-                                 "lon": float(net.lon[node]), "lat": float(net.lat[node])}
-        if i >= 0:
-            u = int(moved_unit[i])
-            oid = tt.unit_ids[u]
-            moved.append(OfficerMove(
-                rank=rank, officer_id=oid, from_station=station.get(oid, ""),
-                travel_min=float(to_site[col[node]][at(tt.unit_nodes[u])]) / 60.0, gain=gain,
-                officers_short_reduced=reduced, from_lon=float(net.lon[tt.unit_nodes[u]]),
-                from_lat=float(net.lat[tt.unit_nodes[u]]), **where))
-            continue
-        home = pool["station_id"].astype(str).to_numpy()
-        ok = free.copy()
-        if kit_left is not None:
-            ok &= np.array([kit_left.get(h, 0) > 0 for h in home], dtype=bool)
-        if step_station is not None and step_station[rank - 1] is not None:
-            ok &= home == step_station[rank - 1]
-        secs = np.where(ok, to_site[col[node]][at(placed_pool.node)], np.inf)
-        r = int(np.flatnonzero(ok)[0]) if not np.isfinite(secs).any() else int(np.argmin(secs))
-        free[r] = False
-        if kit_left is not None:
-            kit_left[home[r]] -= 1
-        travel = float(secs[r])
-        placed.append(ReservePlacement(
-            rank=rank, officer_id=str(pool["officer_id"].iloc[r]),
-            from_station=str(pool["station_id"].iloc[r]),
-            travel_min=travel / 60.0 if np.isfinite(travel) else None, gain=gain,
-            officers_short_reduced=reduced, from_lon=float(net.lon[placed_pool.node[r]]),
-            from_lat=float(net.lat[placed_pool.node[r]]), **where))
-    return placed, moved
 
 
 #: The keys of each ``moves`` entry in the JSON output (DATA.md "Backfill with moves").
