@@ -63,14 +63,14 @@ def networkx_reach(net: RoadNetwork, D: nx.DiGraph, target: int, limit: float) -
 def test_local_searches_equal_dense_and_networkx(seed: int, monkeypatch) -> None:
     net, D = geo_grid(seed)
     calls = []
-    original = traveltime._Bounded._local
+    original = traveltime.Bounded._local
 
     def spy(*args, **kwargs):
         out = original(*args, **kwargs)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(traveltime._Bounded, "_local", spy)
+    monkeypatch.setattr(traveltime.Bounded, "_local", spy)
     rng = np.random.default_rng(seed)
     targets = rng.choice(net.n_nodes, 12, replace=False)
     limits = rng.choice([0.0, 15.0, 40.0, 90.0, 240.0, 2000.0, np.inf], 12)

@@ -1,0 +1,182 @@
+"""Search kernels: multi-source shortest paths on the compiled CSR graph.
+
+:func:`nearest_source` gives every node its time from the nearest source and that source.
+On a large graph it runs :func:`bucket_search`, a delta-stepping search written as numpy
+array operations; on a small one :func:`scipy_search` (``scipy.sparse.csgraph.dijkstra``).
+Both give the same seconds to the last bit: each node's time is the smallest, over all paths
+from a source, of the path's edge times added one after the other from the source (a
+label-correcting search and Dijkstra reach the same minimum, as adding a time >= 0 never
+lowers a sum and the sums are formed in the same order). Only the winning source may differ
+where two sources reach a node in exactly the same time.
+
+Examples
+--------
+>>> import scipy.sparse as sp
+>>> g = sp.csr_array(([5.0, 2.0, 1.0], ([0, 2, 1], [1, 1, 3])), shape=(4, 4))
+>>> seconds, won = bucket_search(g, np.array([0, 2]))
+>>> seconds.tolist(), won.tolist()
+([0.0, 2.0, 0.0, 3.0], [0, 2, 2, 2])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from coverage.data.network import FloatArray, IntArray, RoadNetwork
+from coverage.errors import GraphError
+
+UNREACHED = -1
+
+#: Graphs with fewer nodes than this are searched by scipy's Dijkstra (a few numpy calls per
+#: bucket cost more than the whole heap search there); larger ones by :func:`bucket_search`.
+BUCKET_MIN_NODES = 50_000
+
+#: Bucket width of :func:`bucket_search`, in median edge times: wider buckets need fewer
+#: rounds but relax some edges more than once (twice the median measured best at 100k-1M).
+BUCKET_WIDTH_MEDIANS = 2.0
+
+
+def check_nodes(net: RoadNetwork, nodes: IntArray, what: str) -> None:
+    """Raise GraphError if any of ``nodes`` is not a node index of ``net``."""
+    if nodes.size and (nodes.min() < 0 or nodes.max() >= net.n_nodes):
+        msg = f"{what}: node index out of range 0..{net.n_nodes - 1}"
+        raise GraphError(msg)
+
+
+def check_delays(delay_s: npt.ArrayLike | None, n: int) -> FloatArray | None:
+    """Return the delays as a float array (None when absent or all zero); raise if invalid."""
+    if delay_s is None:
+        return None
+    delays = np.asarray(np.broadcast_to(np.asarray(delay_s, dtype=np.float64), (n,)),
+                        dtype=np.float64).copy()
+    if delays.size and not (np.isfinite(delays).all() and (delays >= 0).all()):
+        msg = "delay_s: turnout delays must be finite numbers of seconds >= 0"
+        raise GraphError(msg)
+    return delays if delays.any() else None
+
+
+def with_sources(graph: sp.csr_array, nodes: IntArray, weights: FloatArray) -> sp.csr_array:
+    """Return a new CSR graph with one virtual node ``n + i`` per source and an edge
+    ``n + i -> nodes[i]`` of ``weights[i]`` seconds (``n`` = nodes of ``graph``).
+
+    Searching from the virtual nodes starts each source ``weights[i]`` seconds late; the
+    original nodes keep their indices.
+    """
+    n, m = graph.shape[0], len(nodes)
+    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.arange(1, m + 1)])
+    indices = np.concatenate([graph.indices, np.asarray(nodes, dtype=graph.indices.dtype)])
+    data = np.concatenate([graph.data, np.asarray(weights, dtype=np.float64)])
+    return sp.csr_array((data, indices, indptr), shape=(n + m, n + m))
+
+
+def rows_of(graph: sp.csr_array, rows: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Entries of ``graph``'s ``rows``: position in ``rows``, column and value of each."""
+    starts = np.asarray(graph.indptr[rows], dtype=np.int64)
+    stops = np.asarray(graph.indptr[rows + 1], dtype=np.int64)
+    counts = stops - starts
+    pos = np.repeat(stops - np.cumsum(counts), counts) + np.arange(int(counts.sum()))
+    row_of = np.repeat(np.arange(rows.size, dtype=np.int64), counts)
+    return row_of, np.asarray(graph.indices[pos], dtype=np.int64), graph.data[pos]
+
+
+def nearest_source(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, IntArray]:
+    """Multi-source shortest paths: seconds to every node and the source node that wins
+    (``-1``: none reaches it). ``sources`` must be distinct node indices."""
+    n = graph.shape[0]
+    if sources.size == 0:
+        return np.full(n, np.inf), np.full(n, UNREACHED, dtype=np.int64)
+    if n < BUCKET_MIN_NODES:
+        return scipy_search(graph, sources)
+    return bucket_search(graph, sources)
+
+
+def scipy_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, IntArray]:
+    """:func:`nearest_source` by ``scipy.sparse.csgraph.dijkstra(min_only=True)``."""
+    dist, _pred, src = dijkstra(
+        graph, directed=True, indices=sources, min_only=True, return_predecessors=True,
+    )
+    won = np.asarray(src, dtype=np.int64)
+    won[won < 0] = UNREACHED
+    return np.asarray(dist, dtype=np.float64), won
+
+
+def bucket_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, IntArray]:
+    """:func:`nearest_source` by delta-stepping in numpy array operations.
+
+    Nodes are settled bucket by bucket of times ``[b, b + delta)``: every edge out of the
+    nodes whose time improved into the current bucket is relaxed at once (the lowest arrival
+    per node wins), again until the bucket is stable, then the next non-empty bucket. A node
+    may be relaxed more than once within its bucket; the work stays close to one pass over
+    the edges the searches cross, without a heap.
+    """
+    n = graph.shape[0]
+    indptr = np.asarray(graph.indptr, dtype=np.int64)
+    indices = np.asarray(graph.indices)  # int32 on any road graph: half the memory traffic
+    data = np.asarray(graph.data, dtype=np.float64)
+    dist = np.full(n, np.inf)
+    owner = np.full(n, UNREACHED, dtype=np.int64)
+    src = np.asarray(sources, dtype=np.int64)
+    dist[src] = 0.0
+    owner[src] = src
+    delta = _bucket_width(data)
+    slot = np.empty(n, dtype=np.int64)  # scratch for _distinct
+    front = _distinct(src, slot)
+    later: list[IntArray] = []  # improved nodes beyond the current bucket (may repeat)
+    bound = delta
+    while True:
+        if front.size == 0:
+            if not later:
+                break
+            waiting = np.concatenate(later)
+            at = dist[waiting]
+            keep = at >= bound  # the rest were improved into a bucket already done
+            waiting, at = waiting[keep], at[keep]
+            if waiting.size == 0:
+                break
+            bound = max(bound, (math.floor(float(at.min()) / delta) + 1.0) * delta)
+            now = at < bound
+            front = _distinct(waiting[now], slot)
+            later = [waiting[~now]]
+            continue
+        starts = indptr[front]
+        counts = indptr[front + 1] - starts
+        ends = np.cumsum(counts)
+        total = int(ends[-1])
+        pos = np.repeat(starts - (ends - counts), counts) + np.arange(total)
+        head = indices[pos]
+        arrive = np.repeat(dist[front], counts) + data[pos]
+        better = arrive < dist[head]
+        head, arrive = head[better], arrive[better]
+        by = np.repeat(owner[front], counts)[better]
+        np.minimum.at(dist, head, arrive)
+        won = arrive == dist[head]
+        head, arrive = head[won], arrive[won]
+        owner[head] = by[won]
+        here = arrive < bound
+        front = _distinct(head[here], slot)
+        if not here.all():
+            later.append(head[~here])
+    return dist, owner
+
+
+def _bucket_width(data: FloatArray) -> float:
+    """Bucket width: :data:`BUCKET_WIDTH_MEDIANS` x the median positive edge time (from an
+    even sample of at most a few thousand edges); ``inf`` (one bucket) if there is none."""
+    sample = data[:: max(1, data.size // 4096)]
+    sample = sample[sample > 0]
+    if sample.size == 0:
+        return math.inf
+    width = BUCKET_WIDTH_MEDIANS * float(np.median(sample))
+    return width if width > 0 and math.isfinite(width) else math.inf
+
+
+def _distinct(nodes: IntArray, slot: IntArray) -> IntArray:
+    """Each of ``nodes`` once (first-seen order lost), using ``slot`` as scratch: no sort."""
+    k = np.arange(nodes.size)
+    slot[nodes] = k
+    return nodes[slot[nodes] == k]
