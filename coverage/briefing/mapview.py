@@ -1,84 +1,70 @@
 """Map view: folium layers of a coverage run (zones by gap, stations, officers, roads).
 
 The app shows these layers and the briefing exports render the same map
-(:func:`coverage_map`). The app's live map draws :func:`base_map` once and sends the layers
-that change (zones, officers, surfaces) as feature groups. Every text taken from data files
-is HTML-escaped before it reaches a tooltip or popup.
+(:func:`coverage_map`). The app's maps draw :func:`base_map` (roads fetched from a file the
+app serves) and send the layers that change (zones, officers, surfaces) as feature groups,
+composed by :mod:`coverage.briefing.livemap`. Colours live in ``_style``, officers and
+stations (points and clusters) in :mod:`~coverage.briefing.unitview`, the roads in
+:mod:`~coverage.briefing.roadview`; their names are importable from here too. Every text
+taken from data files is HTML-escaped before it reaches a tooltip or popup.
 """
 
 from __future__ import annotations
 
 import html
-import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
-from shapely.geometry import LineString
 
 from coverage import settings
+from coverage.briefing._style import (
+    _PALETTE,
+    AREA_COLOR,
+    BAND_COLORS,
+    GAP_COLOR,
+    NEW_GAP_COLOR,
+    OK_COLOR,
+    OKABE_ITO,
+    STALE_STYLE,
+    STATION_COLOR,
+    STATUS_STYLE,
+    SUSPENDED_COLOR,
+    escaped,
+)
+from coverage.briefing.roadview import (
+    MAIN_ROADS,
+    RoadsFromUrl,
+    main_roads,
+    roads_feature,
+    write_roads,
+)
+from coverage.briefing.unitview import (
+    officer_style,
+    officers_group,
+    officers_layer,
+    station_counts,
+    stations_group,
+)
 from coverage.data.network import RoadNetwork
 from coverage.engine.analysis import Coverage
 
-#: Okabe-Ito colours (Okabe & Ito 2008): told apart with every common colour-vision
-#: deficiency. Gap zones, suspended officers and the response-time surface never share one.
-OKABE_ITO: dict[str, str] = {
-    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7", "black": "#000000",
-}
-#: Suspended officers: a dark purple, apart from the vermillion gap zones and the grey
-#: surface for every common colour-vision deficiency (tests/briefing/test_briefing_grade.py).
-SUSPENDED_COLOR = "#7B3294"
-#: Officer symbols: colour, circle radius (px), filled or hollow, dashed outline.
-STATUS_STYLE: dict[str, dict[str, Any]] = {
-    "on_duty": {"color": OKABE_ITO["blue"], "label": "On duty", "radius": 3, "fill": True},
-    "reserve": {"color": OKABE_ITO["sky_blue"], "label": "Reserve", "radius": 4,
-                "fill": False},
-    "suspended": {"color": SUSPENDED_COLOR, "label": "Suspended", "radius": 5,
-                  "fill": False, "dash": "2 2"},
-    "off_duty": {"color": "#8c8c8c", "label": "Off duty", "radius": 2, "fill": True},
-}
-#: A position older than the stale age: hollow, dashed, whatever the status.
-STALE_STYLE: dict[str, Any] = {"color": "#5a5a5a", "label": "Stale position", "radius": 3,
-                               "fill": False, "dash": "2 2"}
-GAP_COLOR, OK_COLOR, NEW_GAP_COLOR = (OKABE_ITO["vermillion"], OKABE_ITO["bluish_green"],
-                                      OKABE_ITO["black"])
-STATION_COLOR = "#24292f"
-AREA_COLOR = OKABE_ITO["yellow"]  # a service area
-#: Response-time bands, fastest first, then "over" and "unreachable": greys from light to
-#: dark, so the coloured zones drawn above the surface always stand out.
-BAND_COLORS = ("#f7f7f7", "#e6e6e6", "#d0d0d0", "#b8b8b8", "#9e9e9e", "#7a7a7a")
-MAIN_ROADS = frozenset({"motorway", "trunk", "primary", "secondary", "motorway_link",
-                        "trunk_link", "primary_link", "secondary_link"})
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-            "#7f7f7f", "#bcbd22", "#17becf")
-
-
-def _escape(value: Any) -> Any:
-    if isinstance(value, str):
-        return html.escape(value)
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "-"
-    if value is pd.NA:
-        return "-"
-    return value
-
-
-def _escaped(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
-    """Return a new frame with ``columns`` (escaped, JSON-safe) and the geometry."""
-    return gpd.GeoDataFrame(
-        {c: [_escape(v.item() if hasattr(v, "item") else v) for v in gdf[c]] for c in columns},
-        geometry=gdf.geometry.to_numpy(), crs=gdf.crs,
-    )
-
+#: Names other modules import from here (the colours and unit layers live in _style and
+#: unitview since the split; this module stays the one place to import map pieces from).
+__all__ = [
+    "AREA_COLOR", "BAND_COLORS", "GAP_COLOR", "LABEL_ALL_ZOOM", "MAIN_ROADS", "NEW_GAP_COLOR",
+    "OKABE_ITO", "OK_COLOR", "STALE_STYLE", "STATION_COLOR", "STATUS_STYLE", "SUSPENDED_COLOR",
+    "areas_group", "base_map", "coverage_map", "main_roads", "minutes_text", "officer_style",
+    "officers_group", "officers_layer", "roads_feature", "service_area_group",
+    "station_counts", "stations_group", "surface_group", "use_local_assets", "view_of",
+    "write_roads",
+    "zone_labels_group", "zones_group", "zones_layer",
+]
 
 def zones_layer(cov: Coverage, *, baseline: Coverage | None = None) -> gpd.GeoDataFrame:
     """Zones with their figures, for the map (text escaped).
@@ -104,7 +90,7 @@ def zones_layer(cov: Coverage, *, baseline: Coverage | None = None) -> gpd.GeoDa
         change[now & ~was] = "newly below target"
         change[~now & was] = "gap closed"
     zones["change"] = change
-    return _escaped(gpd.GeoDataFrame(zones, geometry="geometry", crs="EPSG:4326"),
+    return escaped(gpd.GeoDataFrame(zones, geometry="geometry", crs="EPSG:4326"),
                     ["zone_id", "name", "status", "change", "covered", "p90", "officers",
                      "gap"])
 
@@ -118,61 +104,6 @@ def minutes_text(value: object) -> str:
     return f"{v:.1f} min" if np.isfinite(v) else "unreachable"
 
 
-def officers_layer(cov: Coverage, officers: gpd.GeoDataFrame | None = None
-                   ) -> gpd.GeoDataFrame:
-    """Officers with their status under the run's suspension list (text escaped).
-
-    ``officers`` (default: the dataset's) may carry the live columns of
-    :func:`coverage.ops.positions.merge_live` (``stale``, ``live_age_s``, ``position_source``);
-    ``seen`` then says how old each live position is and ``stale`` marks old ones.
-    """
-    from coverage.engine.units import apply_suspension
-
-    source = cov.dataset.officers if officers is None else officers
-    off = apply_suspension(source, cov.suspended)
-    stale = (off["stale"].to_numpy(dtype=bool) if "stale" in off
-             else np.zeros(len(off), dtype=bool))
-    age = (off["live_age_s"].to_numpy(dtype=np.float64) if "live_age_s" in off
-           else np.full(len(off), np.nan))
-    origin = (off["position_source"].astype(str).to_numpy() if "position_source" in off
-              else np.full(len(off), "roster", dtype=object))
-    off = off.assign(
-        place=np.where(off["at_station"], "at station", "own position"),
-        seen=[_age_text(a, o) for a, o in zip(age, origin, strict=True)],
-        stale=stale,
-    )
-    return _escaped(off, ["officer_id", "name", "rank", "station_id", "status", "place",
-                          "seen", "stale"])
-
-
-def _age_text(age_s: float, origin: str) -> str:
-    if not np.isfinite(age_s):
-        return "roster position"
-    label = "simulated feed" if origin == "simulated" else "feed"
-    if age_s < 90:
-        return f"{max(age_s, 0):.0f} s ago ({label})"
-    if age_s < 5400:
-        return f"{age_s / 60:.0f} min ago ({label})"
-    return f"{age_s / 3600:.1f} h ago ({label})"
-
-
-def main_roads(net: RoadNetwork, *, classes: frozenset[str] = MAIN_ROADS) -> gpd.GeoDataFrame:
-    """The network's main roads as lines, one per edge pair, drawn when tiles cannot load."""
-    keep = np.flatnonzero(np.isin(net.highway, list(classes)) & (net.edge_u < net.edge_v))
-    lines = [LineString(net.edge_coords(int(k))) for k in keep]
-    return gpd.GeoDataFrame({"highway": net.highway[keep]}, geometry=lines, crs="EPSG:4326")
-
-
-def roads_feature(net: RoadNetwork, *, precision_deg: float = 1e-5) -> dict[str, Any]:
-    """The main roads as one GeoJSON MultiLineString feature, coordinates to ~1 m.
-
-    One feature instead of one per road keeps the map page small and quick to build.
-    """
-    lines = main_roads(net).geometry.to_numpy()
-    multi = shapely.set_precision(shapely.multilinestrings(lines), precision_deg)
-    return {"type": "Feature", "properties": {"layer": "main roads"},
-            "geometry": json.loads(shapely.to_geojson(multi))}
-
 
 def base_map(
     net: RoadNetwork,
@@ -183,6 +114,7 @@ def base_map(
     bounds: tuple[float, float, float, float] | None = None,
     map_options: dict[str, Any] | None = None,
     asset_base_url: str | None = None,
+    roads_url: str | None = None,
 ) -> folium.Map:
     """Return a map of ``net``'s main roads (and the basemap, if any), fitted to ``bounds``.
 
@@ -194,7 +126,10 @@ def base_map(
     ``folium.Map`` keywords. ``asset_base_url`` (e.g. ``/app/static`` in the app) makes the
     map load Leaflet from that address instead of folium's CDNs (see
     :func:`coverage.briefing.assets.install_static`); call :func:`use_local_assets` again after
-    adding layers that bring their own libraries.
+    adding layers that bring their own libraries. ``roads_url`` (the app: a file of
+    :func:`roads_feature` it serves, see :func:`write_roads`) makes the browser fetch the
+    roads once instead of the page carrying them: the map's script stays a few kB however
+    large the network, so sending it again on a refresh costs nothing.
     """
     x0, y0, x1, y1 = net.bounds
     url = tiles_url if tiles_url is not None else settings.tiles_url()
@@ -205,10 +140,13 @@ def base_map(
     )
     if url:
         folium.TileLayer(url, attr=attribution or "basemap", name="Basemap").add_to(m)
-    folium.GeoJson(
-        roads_feature(net), name="Main roads",
-        style_function=lambda _f: {"color": "#8c959f", "weight": 1.5, "opacity": 0.8},
-    ).add_to(m)
+    if roads_url is None:
+        folium.GeoJson(
+            roads_feature(net), name="Main roads",
+            style_function=lambda _f: {"color": "#8c959f", "weight": 1.5, "opacity": 0.8},
+        ).add_to(m)
+    else:
+        RoadsFromUrl(roads_url).add_to(m)
     if bounds is not None:
         x0, y0, x1, y1 = bounds
     m.fit_bounds([[y0, x0], [y1, x1]])
@@ -270,19 +208,25 @@ class _LabelZoom(MacroElement):
         self.zoom = int(zoom)
 
 
-def zone_labels_group(cov: Coverage, *, name: str = "Zone labels") -> folium.FeatureGroup:
+def zone_labels_group(cov: Coverage, *, name: str = "Zone labels",
+                      zone_ids: Collection[str] | None = None,
+                      gaps_only: bool = False) -> folium.FeatureGroup:
     """Zone names at each zone's representative point (escaped); gap zones in bold.
 
     Maps from :func:`base_map` show only the gap zones' labels below zoom
-    :data:`LABEL_ALL_ZOOM` (district view), every label closer in.
+    :data:`LABEL_ALL_ZOOM` (district view), every label closer in. ``zone_ids`` limits the
+    labels to those zones (a district picked); ``gaps_only`` sends only the gap zones'
+    labels (a province view, where the others would be hidden anyway).
     """
     zones = cov.dataset.zones
     gap = dict(zip(cov.table["zone_id"].astype(str), cov.table["gap"].astype(bool),
                    strict=True))
+    wanted = None if zone_ids is None else {str(z) for z in zone_ids}
     group = folium.FeatureGroup(name=html.escape(name))
     for zid, label, geom in zip(zones["zone_id"].astype(str), zones["name"].astype(str),
                                 zones.geometry, strict=True):
-        if geom is None or geom.is_empty:
+        if geom is None or geom.is_empty or (wanted is not None and zid not in wanted) or (
+                gaps_only and not gap.get(zid)):
             continue
         p = geom.representative_point()
         weight = "700" if gap.get(zid) else "400"
@@ -301,83 +245,11 @@ def zone_labels_group(cov: Coverage, *, name: str = "Zone labels") -> folium.Fea
     return group
 
 
-def station_counts(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame
-                   ) -> pd.DataFrame:
-    """Officers per station of the roster: ``station_id``, ``officers``, ``on_duty``."""
-    sid = officers["station_id"].astype(str)
-    on = (officers["status"].astype(str) == "on_duty").astype(np.int64)
-    counts = pd.DataFrame({"station_id": sid, "on": on}).groupby("station_id")["on"].agg(
-        ["size", "sum"])
-    ids = stations["station_id"].astype(str)
-    return pd.DataFrame({
-        "station_id": ids.to_numpy(),
-        "officers": counts["size"].reindex(ids, fill_value=0).to_numpy(dtype=np.int64),
-        "on_duty": counts["sum"].reindex(ids, fill_value=0).to_numpy(dtype=np.int64),
-    })
-
-
-def stations_group(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame | None = None
-                   ) -> folium.FeatureGroup:
-    """Police stations: white circles with a dark ring; the tooltip names the station.
-
-    With ``officers`` (after the suspension list) the tooltip also counts the station's
-    officers and those on duty. Draw it above the officers, so hovering a station shows
-    the station rather than an officer standing there.
-    """
-    layer = _escaped(stations, ["station_id", "name"])
-    fields, aliases = ["station_id", "name"], ["Station", "Name"]
-    if officers is not None:
-        c = station_counts(stations, officers)
-        layer["officers"] = [f"{n} ({k} on duty)" for n, k in
-                             zip(c["officers"], c["on_duty"], strict=True)]
-        fields.append("officers")
-        aliases.append("Officers")
-    group = folium.FeatureGroup(name="Stations")
-    folium.GeoJson(
-        layer.__geo_interface__, name="Stations",
-        marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=1.0),
-        style_function=lambda _f: {"color": STATION_COLOR, "fillColor": "#ffffff",
-                                   "weight": 3},
-        tooltip=folium.GeoJsonTooltip(fields, aliases=aliases) if len(layer) else None,
-    ).add_to(group)
-    return group
-
-
-def officer_style(props: dict[str, Any]) -> dict[str, Any]:
-    """Leaflet style of one officer point: status symbol, or greyed when stale."""
-    s = STALE_STYLE if props.get("stale") is True else STATUS_STYLE.get(
-        str(props.get("status")), {"color": "#000", "radius": 4, "fill": True})
-    style: dict[str, Any] = {"color": s["color"], "radius": s["radius"], "weight": 1.5,
-                             "fillColor": s["color"],
-                             "fillOpacity": 0.9 if s["fill"] else 0.0}
-    if s.get("dash"):
-        style["dashArray"] = s["dash"]
-    return style
-
-
-def officers_group(officers: gpd.GeoDataFrame, *, name: str = "Officers"
-                   ) -> folium.FeatureGroup:
-    """Officers from :func:`officers_layer` as one GeoJson layer (canvas circle markers)."""
-    fields = ["officer_id", "name", "rank", "station_id", "status", "place", "seen"]
-    fields = [f for f in fields if f in officers]
-    aliases = {"officer_id": "Officer", "name": "Name", "rank": "Rank",
-               "station_id": "Station", "status": "Status", "place": "Location",
-               "seen": "Position"}
-    group = folium.FeatureGroup(name=html.escape(name))
-    folium.GeoJson(
-        officers.__geo_interface__, name=html.escape(name),
-        marker=folium.CircleMarker(radius=4, fill=True, fill_opacity=0.9),
-        style_function=lambda f: officer_style(f["properties"]),
-        tooltip=folium.GeoJsonTooltip(fields, aliases=[aliases[f] for f in fields])
-        if len(officers) else None,
-    ).add_to(group)
-    return group
-
 
 def surface_group(surface: gpd.GeoDataFrame, *, name: str = "Response time"
                   ) -> folium.FeatureGroup:
     """The response-time surface of :func:`coverage.briefing.layers.response_surface`."""
-    layer = _escaped(surface, ["band", "label", "cells"])
+    layer = escaped(surface, ["band", "label", "cells"])
     group = folium.FeatureGroup(name=html.escape(name))
     folium.GeoJson(
         layer.__geo_interface__, name=html.escape(name),
@@ -395,7 +267,7 @@ def surface_group(surface: gpd.GeoDataFrame, *, name: str = "Response time"
 def areas_group(areas: gpd.GeoDataFrame, *, name: str = "Areas of responsibility"
                 ) -> folium.FeatureGroup:
     """Areas of responsibility (:func:`coverage.briefing.layers.responsibility_areas`), outlined."""
-    layer = _escaped(areas.assign(median=[f"{v:.1f}" for v in areas["median_min"]]),
+    layer = escaped(areas.assign(median=[f"{v:.1f}" for v in areas["median_min"]]),
                      ["unit", "units", "median"])
     layer["shade"] = np.arange(len(layer)) % len(_PALETTE)
     group = folium.FeatureGroup(name=html.escape(name))
@@ -493,7 +365,7 @@ def _custom_officers(points: gpd.GeoDataFrame, name: str) -> folium.GeoJson:
     """The layer of a caller's officer points (e.g. redacted ones), text escaped."""
     fields = [c for c in points.columns if c != points.geometry.name]
     shown = [c for c in fields if c not in {"color", "radius"}]
-    layer = _escaped(points, fields)
+    layer = escaped(points, fields)
     return folium.GeoJson(
         layer.__geo_interface__, name=html.escape(name),
         marker=folium.CircleMarker(radius=4, fill=True, fill_opacity=0.9),
