@@ -32,10 +32,11 @@ feed is ``down`` when no position is fresh, ``degraded`` when more than half are
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
@@ -222,7 +223,10 @@ class LiveCoverage:
     the zones whose gap depends on stale positions alone: a gap when stale units are left
     out, none when they count (ids in ``coverage.gaps`` order). ``off_network`` counts the
     available units standing more than ``settings.SNAP_WARN_M`` from a road node, and
-    ``off_network_live`` those of them placed by a live position.
+    ``off_network_live`` those of them placed by a live position. ``base`` is the run the
+    positions were merged into and ``placement`` a digest of what the run depends on (each
+    officer's id, status, position and stale flag): :func:`live_coverage` reuses the run of
+    a previous view with the same two.
     """
 
     coverage: Coverage
@@ -233,6 +237,8 @@ class LiveCoverage:
     stale_only_gaps: tuple[str, ...] = ()
     off_network: int = 0
     off_network_live: int = 0
+    base: Coverage | None = None
+    placement: str = ""
 
     @property
     def live_reports(self) -> int:
@@ -250,17 +256,38 @@ class LiveCoverage:
         return self.feed.newest_age_s
 
 
+def placement_digest(officers: gpd.GeoDataFrame) -> str:
+    """A digest of what a coverage run of ``officers`` depends on: ids, status, position,
+    stale flag (merged live officers, :func:`merge_live`)."""
+    h = hashlib.blake2b(digest_size=16)
+    for col in ("officer_id", "status"):
+        h.update("\x1f".join(officers[col].astype(str)).encode())
+        h.update(b"\x1e")
+    h.update(np.ascontiguousarray(officers.geometry.x.to_numpy(dtype=np.float64)).tobytes())
+    h.update(np.ascontiguousarray(officers.geometry.y.to_numpy(dtype=np.float64)).tobytes())
+    h.update(officers["stale"].to_numpy(dtype=bool).tobytes())
+    return h.hexdigest()
+
+
 def live_coverage(cov: Coverage, live: pd.DataFrame, *, exclude_stale: bool = False,
-                  stale_after_s: float = settings.STALE_AFTER_S) -> LiveCoverage:
+                  stale_after_s: float = settings.STALE_AFTER_S,
+                  previous: LiveCoverage | None = None) -> LiveCoverage:
     """Return ``cov`` re-run with the live positions in ``live`` merged into its officers.
 
     Stale units count at their last position unless ``exclude_stale``; officers with no
     live report keep their roster position. ``stale_after_s`` is the age ``live`` was
     flagged with (:func:`latest_positions`), quoted in the feed's health. Warnings about
     units far off the roads are not raised here: they are counted in ``off_network``.
+    ``previous`` (the last view of the same ``cov``): when no officer's id, status,
+    position or stale flag changed since, its run is reused (no road search) and only the
+    ages and the feed's health are new; the figures are the same as a fresh run's.
     """
     every = merge_live(cov.dataset.officers, live)
     stale = every["stale"].to_numpy(dtype=bool)
+    digest = placement_digest(every)
+    if (previous is not None and previous.base is cov and previous.placement == digest
+            and previous.exclude_stale == exclude_stale):
+        return _with_new_ages(previous, every, stale_after_s)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         counted = with_officers(cov, every)
@@ -273,19 +300,30 @@ def live_coverage(cov: Coverage, live: pd.DataFrame, *, exclude_stale: bool = Fa
     source = dict(zip(every["officer_id"].astype(str),
                       every["position_source"].astype(str), strict=True))
     far = np.flatnonzero(np.asarray(run.units.snap_m) > settings.SNAP_WARN_M)
-    from_feed = every["position_source"].astype(str).to_numpy() != "roster"
-    ages = every["live_age_s"].to_numpy(dtype=np.float64)[from_feed]
-    newest = float(np.nanmin(ages)) if ages.size and np.isfinite(ages).any() else None
     return LiveCoverage(
-        coverage=run, officers=every,
-        feed=feed_health(int(from_feed.sum()), int(stale.sum()), newest,
-                         stale_after_s=stale_after_s),
+        coverage=run, officers=every, feed=_feed_of(every, stale_after_s),
         simulated=int((every["position_source"].astype(str) == "simulated").sum()),
         exclude_stale=exclude_stale,
         stale_only_gaps=tuple(z for z in order if z in held),
         off_network=len(far),
         off_network_live=sum(source.get(run.units.officer_id[i]) != "roster" for i in far),
+        base=cov, placement=digest,
     )
+
+
+def _feed_of(every: gpd.GeoDataFrame, stale_after_s: float) -> FeedHealth:
+    from_feed = every["position_source"].astype(str).to_numpy() != "roster"
+    ages = every["live_age_s"].to_numpy(dtype=np.float64)[from_feed]
+    newest = float(np.nanmin(ages)) if ages.size and np.isfinite(ages).any() else None
+    return feed_health(int(from_feed.sum()), int(every["stale"].to_numpy(dtype=bool).sum()),
+                       newest, stale_after_s=stale_after_s)
+
+
+def _with_new_ages(previous: LiveCoverage, every: gpd.GeoDataFrame,
+                   stale_after_s: float) -> LiveCoverage:
+    """``previous`` with the officers' ages and the feed's health of ``every``."""
+    return replace(previous, officers=every, feed=_feed_of(every, stale_after_s),
+                   simulated=int((every["position_source"].astype(str) == "simulated").sum()))
 
 
 def live_summary(view: LiveCoverage) -> dict[str, object]:

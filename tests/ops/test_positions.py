@@ -338,3 +338,37 @@ def test_with_officers_equals_a_fresh_run(dataset: Dataset) -> None:
         assert fast.table.equals(full.table)
         assert fast.counts == full.counts
         assert np.array_equal(fast.times.seconds, full.times.seconds)
+
+
+def test_a_view_with_nothing_moved_reuses_the_run_and_ages_anew(store: Store,
+                                                                 dataset: Dataset) -> None:
+    from coverage.engine.report import report_dict
+    from coverage.ops.positions import live_coverage
+
+    cov = analyse(dataset, threshold_min=10)
+    put(store, ("A", 34.0, 71.503, NOW + timedelta(seconds=200)),
+        ("B", 34.001, 71.502, NOW + timedelta(seconds=1)))
+    first = live_coverage(cov, latest_positions(store, now=NOW + timedelta(seconds=250)))
+    later = latest_positions(store, now=NOW + timedelta(seconds=280))  # nothing new, older
+    again = live_coverage(cov, later, previous=first)
+    assert again.coverage is first.coverage  # no new road search
+    assert again.feed.newest_age_s == 80.0  # ages and feed health are new
+    fresh = live_coverage(cov, later)
+    assert report_dict(again.coverage) == report_dict(fresh.coverage)
+    assert again.feed == fresh.feed
+    # B turns stale (older than 300 s): the run is made again
+    stale = live_coverage(cov, latest_positions(store, now=NOW + timedelta(seconds=320)),
+                          previous=again)
+    assert stale.coverage is not first.coverage
+    assert stale.stale == 1
+    # A moves: made again; another base run or exclude_stale: made again too
+    put(store, ("A", 34.0, 71.5, NOW + timedelta(seconds=300)))
+    moved = live_coverage(cov, latest_positions(store, now=NOW + timedelta(seconds=310)),
+                          previous=again)
+    assert moved.coverage is not again.coverage
+    assert report_dict(moved.coverage) == report_dict(live_coverage(
+        cov, latest_positions(store, now=NOW + timedelta(seconds=310))).coverage)
+    other = live_coverage(analyse(dataset, threshold_min=10), later, previous=again)
+    assert other.coverage is not again.coverage
+    assert live_coverage(cov, later, previous=again,
+                         exclude_stale=True).coverage is not again.coverage
