@@ -8,8 +8,8 @@ time. Used by :mod:`coverage.planning.backfill`.
 The seconds come from searches against traffic from each chosen site, only as far as
 needed: a search bounded by ``limit`` gives exactly the unbounded search's seconds within
 it (``inf`` beyond), so when a free reserve lies within the limit the nearest one found is
-the nearest of all. Otherwise the site is searched again with four times the limit, and
-at last without one.
+the nearest of all. Otherwise the site is searched again with twice the limit, and at
+last without one.
 
 Examples
 --------
@@ -40,8 +40,11 @@ from coverage.engine.traveltime import reach_to
 from coverage.engine.units import place_units
 from coverage.planning.cover import Sites
 
-#: Seconds of the first search from a chosen site towards the officers (then x4, then all).
+#: Seconds of the first search from a chosen site towards the officers.
 FIRST_LIMIT_S = 600.0
+
+#: Each wider search multiplies the limit by this; beyond 16 x the first, no limit.
+WIDEN = 2.0
 
 #: A step: (index of the moved unit or -1 for a reserve, site, gain, officers short reduced).
 Step = tuple[int, int, float, int]
@@ -113,7 +116,7 @@ class _ToSite:
         until ``enough`` of them holds or the whole network was searched."""
         secs, limit = self.found[site], self.limit[site]
         while not enough(secs) and math.isfinite(limit):
-            limit = limit * 4.0 if limit < 16.0 * FIRST_LIMIT_S else math.inf
+            limit = math.inf if limit >= 16.0 * FIRST_LIMIT_S else max(WIDEN * limit, 1.0)
             secs = self._search(np.array([site], dtype=np.int64), limit)[0]
         self.found[site], self.limit[site] = secs, limit
         return secs
