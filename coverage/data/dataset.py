@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
 from coverage.data.loaders import read_officers, read_stations, read_zones
 from coverage.data.network import RoadNetwork, check_extent, open_roads
-from coverage.data.roads import Progress
+
+if TYPE_CHECKING:  # the road file reader (networkx, osmnx) loads only on a cache miss
+    from coverage.data.roads import Progress
 
 logger = logging.getLogger(__name__)
 

@@ -217,11 +217,18 @@ def _timestamps(src: _Source, df: pd.DataFrame, col: str) -> pd.Series:
     """Return ``col`` as datetime64[ns, UTC]; empty is NaT, naive or non-ISO is a problem."""
     raw = _col(df, col)
     out: list[datetime | None] = []
+    lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+    seen: dict[str, tuple[datetime | None, str | None]] = {}  # each distinct text parsed once
     for i, r in enumerate(raw):
-        when, problem = (None, None) if pd.isna(r) else parse_timestamp(str(r), name=col)
-        if when is not None and not pd.Timestamp.min.tz_localize("UTC") < when < \
-                pd.Timestamp.max.tz_localize("UTC"):
-            when, problem = None, f"{col} '{r}' is outside the years 1677..2262; check the date"
+        if pd.isna(r):
+            when, problem = None, None
+        elif (text := str(r)) in seen:
+            when, problem = seen[text]
+        else:
+            when, problem = parse_timestamp(text, name=col)
+            if when is not None and not lo < when < hi:
+                when, problem = None, f"{col} '{r}' is outside the years 1677..2262; check the date"
+            seen[text] = (when, problem)
         if problem:
             src.add(i, problem)
         out.append(when)

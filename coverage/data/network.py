@@ -5,25 +5,29 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
+from numpy.lib import format as npformat
 
 from coverage import settings
 from coverage.errors import DataWarning, GraphError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # networkx and scipy.spatial load only where used: a quicker cold start
+    import networkx as nx
+    from scipy.spatial import cKDTree
+
     from coverage.data._stream import RoadArrays
     from coverage.data.roads import Progress
 
@@ -31,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+#: Nodes per cell of the grid behind :meth:`RoadNetwork.nodes_in_box`, on average.
+GRID_CELL_NODES = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +80,7 @@ class RoadNetwork:
         n = self.n_nodes
         u, v, w = min_per_pair(self.edge_u, self.edge_v, self.travel_time_s)
         # csgraph keeps explicit zeros as edges, so a zero-length edge stays an edge.
-        return sp.csr_array((w, (u, v)), shape=(n, n))
+        return _narrow(sp.csr_array((w, (u, v)), shape=(n, n)))
 
     @cached_property
     def csr_reverse(self) -> sp.csr_array:
@@ -82,6 +89,8 @@ class RoadNetwork:
 
     @cached_property
     def _tree(self) -> cKDTree:
+        from scipy.spatial import cKDTree
+
         return cKDTree(_unit_vectors(self.lon, self.lat))
 
     @cached_property
@@ -120,18 +129,22 @@ class RoadNetwork:
 
     @cached_property
     def lon_order(self) -> IntArray:
-        """Node indices by ascending longitude (for quick bounding-box lookups)."""
+        """Node indices by ascending longitude."""
         return np.argsort(self.lon, kind="stable").astype(np.int64)
 
+    @cached_property
+    def _grid(self) -> _Grid:
+        return _Grid.of(self.lon, self.lat)
+
     def nodes_in_box(self, x0: float, y0: float, x1: float, y1: float) -> IntArray:
-        """Return the nodes with ``x0 <= lon <= x1`` and ``y0 <= lat <= y1``, ascending."""
-        order = self.lon_order
-        lon_sorted = self.lon[order]
-        lo = int(np.searchsorted(lon_sorted, x0, side="left"))
-        hi = int(np.searchsorted(lon_sorted, x1, side="right"))
-        band = order[lo:hi]
-        lat = self.lat[band]
-        return np.sort(band[(lat >= y0) & (lat <= y1)])
+        """Return the nodes with ``x0 <= lon <= x1`` and ``y0 <= lat <= y1``, ascending.
+
+        Only the grid cells the box overlaps are read (see :class:`_Grid`), then tested
+        exactly.
+        """
+        band = self._grid.candidates(x0, y0, x1, y1)
+        lon, lat = self.lon[band], self.lat[band]
+        return np.sort(band[(lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)])
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -171,6 +184,8 @@ class RoadNetwork:
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """Return a new MultiDiGraph of this network (node ids, x/y, length, travel_time)."""
+        import networkx as nx
+
         G = nx.MultiDiGraph(crs="EPSG:4326", source=self.source)
         G.add_nodes_from(
             (int(n), {"x": float(x), "y": float(y)})
@@ -192,6 +207,64 @@ class RoadNetwork:
     def edge_coords(self, k: int) -> FloatArray:
         """Return the (lon, lat) vertices of edge ``k``."""
         return self.geom_xy[self.geom_offsets[k] : self.geom_offsets[k + 1]]
+
+
+@dataclass(frozen=True, eq=False)
+class _Grid:
+    """Nodes bucketed on a regular lon/lat grid (about :data:`GRID_CELL_NODES` per cell, at
+    most 256 x 256 cells): the nodes of cell row ``r``, columns ``a..b``, are
+    ``order[ptr[r * nx + a] : ptr[r * nx + b + 1]]``.
+
+    A point's cell is ``floor((x - x0) * sx)`` clipped to the grid, which never decreases
+    as ``x`` grows (each float step rounds monotonically), so every node inside a box lies
+    in the cells between the box corners' cells.
+    """
+
+    x0: float
+    y0: float
+    sx: float
+    sy: float
+    nx: int
+    ny: int
+    order: IntArray
+    ptr: IntArray
+
+    @classmethod
+    def of(cls, lon: FloatArray, lat: FloatArray) -> _Grid:
+        side = int(min(256, max(1, math.isqrt(max(1, lon.size // GRID_CELL_NODES)))))
+        x0, y0 = (float(lon.min()), float(lat.min())) if lon.size else (0.0, 0.0)
+        span_x = float(lon.max()) - x0 if lon.size else 0.0
+        span_y = float(lat.max()) - y0 if lat.size else 0.0
+        sx = side / span_x if span_x > 0 else 0.0
+        sy = side / span_y if span_y > 0 else 0.0
+        grid = cls(x0, y0, sx, sy, side, side, np.empty(0, dtype=np.int64),
+                   np.empty(0, dtype=np.int64))
+        cell = (grid._row(lat) * side + grid._col(lon)).astype(np.uint16)
+        order = np.argsort(cell, kind="stable").astype(np.int64)  # radix sort of 16 bits
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=side * side))])
+        return replace(grid, order=order, ptr=ptr.astype(np.int64))
+
+    def _col(self, x: npt.ArrayLike) -> IntArray:
+        return np.clip(np.floor((np.asarray(x, dtype=np.float64) - self.x0) * self.sx),
+                       0, self.nx - 1).astype(np.int64)
+
+    def _row(self, y: npt.ArrayLike) -> IntArray:
+        return np.clip(np.floor((np.asarray(y, dtype=np.float64) - self.y0) * self.sy),
+                       0, self.ny - 1).astype(np.int64)
+
+    def candidates(self, x0: float, y0: float, x1: float, y1: float) -> IntArray:
+        """Nodes of the cells a box overlaps (a superset of the nodes inside it)."""
+        if not (x0 <= x1 and y0 <= y1):
+            return np.empty(0, dtype=np.int64)
+        a, b = (int(v) for v in self._col([x0, x1]))
+        r0, r1 = (int(v) for v in self._row([y0, y1]))
+        rows = np.arange(r0, r1 + 1) * self.nx
+        starts, stops = self.ptr[rows + a], self.ptr[rows + b + 1]
+        if rows.size == 1:
+            return self.order[int(starts[0]) : int(stops[0])]
+        counts = stops - starts
+        pos = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        return self.order[pos]
 
 
 def min_per_pair(
@@ -341,27 +414,33 @@ def save_network(net: RoadNetwork, path: str | Path) -> None:
 
 
 def load_network(path: str | Path) -> RoadNetwork:
-    """Read a network written by :func:`save_network`; raises GraphError if unreadable."""
+    """Read a network written by :func:`save_network`; raises GraphError if unreadable.
+
+    The arrays are mapped from the file, not read (:func:`_mapped`): a part no one touches
+    (the drawn shapes, for a report) costs nothing, and the rest is read from the page cache
+    as it is used.
+    """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format") != settings.CACHE_FORMAT:
-                msg = f"{path.name}: compiled graph format {meta.get('format')} is outdated"
-                raise GraphError(msg)
-            arrays: dict[str, Any] = {}
-            for k in _ARRAYS:
-                if k in _TEXT:
-                    values = np.asarray(data[f"{k}_values"].tolist() or [""], dtype=object)
-                    arrays[k] = values[data[k]]
-                elif k in _NARROW:
-                    arrays[k] = data[k].astype(np.int64)
-                else:
-                    arrays[k] = data[k]
-            n = arrays["node_id"].size
-            csr = sp.csr_array((data["csr_data"], data["csr_indices"], data["csr_indptr"]),
-                               shape=(n, n))
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        data = _mapped(path)
+        meta = json.loads(str(data["meta"]))
+        if meta.get("format") != settings.CACHE_FORMAT:
+            msg = f"{path.name}: compiled graph format {meta.get('format')} is outdated"
+            raise GraphError(msg)
+        arrays: dict[str, Any] = {}
+        for k in _ARRAYS:
+            if k in _TEXT:
+                values = np.asarray(data[f"{k}_values"].tolist() or [""], dtype=object)
+                arrays[k] = values[data[k]]
+            elif k in _NARROW:
+                arrays[k] = data[k].astype(np.int64)
+            else:
+                arrays[k] = data[k]
+        n = arrays["node_id"].size
+        csr = _narrow(sp.csr_array((data["csr_data"], data["csr_indices"], data["csr_indptr"]),
+                                   shape=(n, n)))
+    except (OSError, ValueError, KeyError, IndexError, json.JSONDecodeError,
+            zipfile.BadZipFile) as exc:
         msg = f"{path.name}: cannot read compiled graph: {exc}"
         raise GraphError(msg) from exc
     net = RoadNetwork(**arrays, source=str(meta.get("source", "")),
@@ -369,6 +448,48 @@ def load_network(path: str | Path) -> RoadNetwork:
     net.__dict__["csr"] = csr  # the cached properties, as computed when it was saved
     net.__dict__["max_speed_mps"] = float(meta["max_speed_mps"])
     return net
+
+
+def _mapped(path: Path) -> dict[str, npt.NDArray[Any]]:
+    """The arrays of an ``.npz`` written by :func:`numpy.savez`, memory-mapped read-only.
+
+    ``savez`` stores each ``.npy`` member uncompressed, so its data lie in the file as they
+    are: after the member's local zip header and the ``.npy`` header. A compressed member,
+    or one holding Python objects, is read the ordinary way.
+    """
+    out: dict[str, npt.NDArray[Any]] = {}
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
+        for info in zf.infolist():
+            name = info.filename.removesuffix(".npy")
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            if info.compress_type != zipfile.ZIP_STORED or local[:4] != b"PK\x03\x04":
+                out[name] = np.load(zf.open(info), allow_pickle=False)
+                continue
+            fh.seek(info.header_offset + 30 + int.from_bytes(local[26:28], "little")
+                    + int.from_bytes(local[28:30], "little"))
+            version = npformat.read_magic(fh)
+            read_header = (npformat.read_array_header_1_0 if version == (1, 0)
+                           else npformat.read_array_header_2_0)
+            shape, fortran, dtype = read_header(fh)
+            if dtype.hasobject:
+                msg = f"{info.filename} holds Python objects"
+                raise ValueError(msg)
+            if math.prod(shape) == 0 or dtype.itemsize == 0:
+                out[name] = np.load(zf.open(info), allow_pickle=False)
+                continue
+            out[name] = np.asarray(np.memmap(fh, dtype=dtype, mode="r", offset=fh.tell(),
+                                             shape=shape, order="F" if fortran else "C"))
+    return out
+
+
+def _narrow(csr: sp.csr_array) -> sp.csr_array:
+    """Return ``csr`` with int32 indices where they fit (half the memory, and the form
+    scipy's shortest-path routines work on); the same matrix."""
+    if csr.nnz < 2**31 and csr.shape[0] < 2**31 and csr.indices.dtype != np.int32:
+        return sp.csr_array((csr.data, csr.indices.astype(np.int32),
+                             csr.indptr.astype(np.int32)), shape=csr.shape)
+    return csr
 
 
 def _cache_key(path: Path, speeds_kph: Mapping[str, float], fallback_kph: float) -> str:

@@ -31,6 +31,33 @@ def test_save_load_roundtrip(tiny_osm: Path, tmp_path: Path) -> None:
     assert (back.csr != net.csr).nnz == 0
 
 
+
+def test_load_maps_the_arrays_and_reads_older_and_compressed_files(tiny_osm: Path,
+                                                                   tmp_path: Path) -> None:
+    """The cache is memory-mapped; a file with int64 CSR indices (as written before) or
+    compressed members (``savez_compressed``) gives the same network."""
+    net = compile_graph(load_graph(tiny_osm), source="tiny.osm")
+    assert net.csr.indices.dtype == np.int32
+    save_network(net, tmp_path / "n.npz")
+    with np.load(tmp_path / "n.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["csr_indices"] = arrays["csr_indices"].astype(np.int64)
+    arrays["csr_indptr"] = arrays["csr_indptr"].astype(np.int64)
+    np.savez(tmp_path / "old.npz", **arrays)
+    np.savez_compressed(tmp_path / "packed.npz", **arrays)
+    for name in ("n.npz", "old.npz", "packed.npz"):
+        back = load_network(tmp_path / name)
+        for k in ("node_id", "lon", "lat", "edge_u", "edge_v", "length_m", "travel_time_s",
+                  "highway", "name", "geom_offsets", "geom_xy"):
+            np.testing.assert_array_equal(getattr(back, k), getattr(net, k))
+        assert back.csr.indices.dtype == np.int32
+        for k in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(back.csr, k), getattr(net.csr, k))
+    cut = (tmp_path / "n.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(cut[: len(cut) // 2])
+    with pytest.raises(GraphError, match="cannot read compiled graph"):
+        load_network(tmp_path / "cut.npz")
+
 def test_open_roads_uses_cache(tiny_osm: Path, tmp_path: Path, monkeypatch) -> None:
     first = open_roads(tiny_osm, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("tiny.osm.*.npz"))) == 1
@@ -142,3 +169,26 @@ def test_nodes_in_box_equals_the_mask(tiny_osm: Path) -> None:
         want = np.flatnonzero((net.lon >= x0) & (net.lon <= x1)
                               & (net.lat >= y0) & (net.lat <= y1))
         np.testing.assert_array_equal(net.nodes_in_box(x0, y0, x1, y1), want)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nodes_in_box_on_the_grid_equals_the_mask(seed: int) -> None:
+    """Many nodes (several per grid cell, some on the same line of longitude or latitude as
+    a box edge, some at the extent's corners): every box gives exactly the masked nodes."""
+    from coverage.data.network import _Grid
+
+    rng = np.random.default_rng(seed)
+    n = 5000
+    lon = np.round(rng.uniform(71.0, 72.0, n), 3)  # repeats: nodes on a box's very edge
+    lat = np.round(rng.uniform(33.0, 33.5, n), 3)
+    lon[:2], lat[:2] = [71.0, 72.0], [33.0, 33.5]
+    grid = _Grid.of(lon, lat)
+    assert grid.nx > 1
+    for _ in range(50):
+        x0, x1 = np.sort(rng.choice(np.concatenate([lon, rng.uniform(70.9, 72.1, 20)]), 2))
+        y0, y1 = np.sort(rng.choice(np.concatenate([lat, rng.uniform(32.9, 33.6, 20)]), 2))
+        got = grid.candidates(x0, y0, x1, y1)
+        inside = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        assert set(inside.tolist()) <= set(got.tolist())
+        assert len(set(got.tolist())) == got.size
+    assert grid.candidates(1.0, 0.0, 0.0, 1.0).size == 0
