@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from coverage import settings
 from coverage.briefing import layers
+from coverage.briefing.livemap import district_zone_ids, map_layers
 from coverage.briefing.mapview import service_area_group
 from coverage.engine.analysis import zone_officers
 from coverage.engine.report import zone_view
+from coverage.engine.rollup import district_figures
 from ui import auth, export_panel, feedback, maps, state
 
 auth.page_header("Coverage", "coverage")
@@ -18,17 +21,19 @@ threshold = st.slider("Default target for zones without their own (minutes)", 1.
                       float(settings.DEFAULT_THRESHOLD_MIN), 0.5, key="cov_threshold",
                       help="Zones with their own target_min keep it.")
 cov = state.coverage(threshold)
+districts = state.districts()
+district = maps.district_picker(districts, key="cov_district")
+figures = district_figures(cov, districts) if districts.grouped else None
 maps.show_key_figures(cov)
-
-st.subheader("Zones, gaps first")
-table = zone_view(cov)
+st.subheader("Zones, gaps first" + (f": {feedback.md(district)}" if district else ""))
+table = maps.district_rows(zone_view(cov), district_zone_ids(cov, districts, district))
 picked = st.dataframe(
     table, hide_index=True, width="stretch", key="cov_table",
     on_select="rerun", selection_mode="single-row",
     column_config=maps.ZONE_TABLE_COLUMNS,
 )
 rows = picked.selection.rows if picked is not None else []
-if rows:
+if rows and rows[0] < len(table):
     zone = table.iloc[rows[0]]
     st.markdown(f"**Zone {feedback.md(zone['zone_id'])}: {feedback.md(zone['name'])}**",
                 help="Selected in the table")
@@ -40,6 +45,11 @@ if rows:
               f"{zone['officers_within_target']} / {zone['min_officers']}")
     st.dataframe(zone_officers(cov, str(zone["zone_id"])), hide_index=True, width="stretch",
                  key="cov_zone_officers")
+
+if figures is not None:
+    st.subheader(f"By {(districts.column or 'district').lower()}")
+    maps.district_table(figures, picked=district, key="cov_districts",
+                        label=(districts.column or "district").capitalize())
 
 st.subheader("Service area")
 c1, c2 = st.columns([1, 2])
@@ -57,6 +67,10 @@ if chosen is not None:
     st.caption(f"{feedback.md(label)}: {area.nodes_reached:,} road nodes reached within "
                f"{threshold:g} min.")
 maps.legend()
-st_folium(maps.map_of(cov, extra=extra), key="coverage-map", height=560,
-          use_container_width=True, returned_objects=[])
+drawn = map_layers(cov, districts, district=district, under=extra, figures=figures)
+center, zoom = (maps.district_view(drawn.bounds, height_px=560) if district is not None
+                else maps.opening_view(height_px=560))
+st_folium(maps.base_map(height_px=560), key="coverage-map", height=560,
+          use_container_width=True, returned_objects=[], feature_group_to_add=drawn.groups,
+          center=center, zoom=zoom, layer_control=folium.LayerControl(collapsed=True))
 export_panel.export_panel(cov, key="coverage-export", areas=areas)

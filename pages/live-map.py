@@ -7,20 +7,22 @@ from streamlit_folium import st_folium
 
 from coverage import settings
 from coverage.briefing import layers
-from coverage.briefing.mapview import (
-    areas_group,
-    officers_group,
-    officers_layer,
-    stations_group,
-    surface_group,
-    zone_labels_group,
-    zones_group,
-)
+from coverage.briefing.livemap import map_layers
+from coverage.briefing.mapview import areas_group, surface_group
+from coverage.engine.rollup import district_figures
 from ui import auth, maps, state
 
 auth.page_header("Live map", "live_map")
 threshold = settings.DEFAULT_THRESHOLD_MIN
-c1, c2, c3 = st.columns(3)
+districts = state.districts()
+c0, c1, c2, c3 = st.columns([2, 1, 1, 1]) if districts.grouped else (None, *st.columns(3))
+if c0 is not None:
+    with c0:
+        district = maps.district_picker(districts, key="live_district",
+                                        on_change=lambda: st.session_state.pop("live_zoom",
+                                                                               None))
+else:
+    district = None
 show_areas = c1.toggle("Areas of responsibility", key="live_areas",
                        help="Each available unit's nearest-unit cell, by road travel time.")
 show_surface = c2.toggle("Response-time surface", key="live_surface",
@@ -38,32 +40,45 @@ maps.legend(surface_labels=bands if show_surface else None)
 def live_view() -> None:
     """Re-read positions and redraw the changing layers; the base map stays mounted.
 
-    The base map is built afresh each time (st_folium adds the groups to it) but is
-    identical, so the browser keeps it and only swaps the groups: no flicker. Zones are
-    drawn above the surface, stations above the officers.
+    The base map is small (its roads are fetched once from a static file) and identical
+    every time, so the browser keeps it and only swaps the groups: no flicker. Above
+    2,000 officers in view they are sent as clusters with one label per district; a
+    picked district sends its own officers one by one. Zones are drawn above the surface,
+    stations above the officers.
     """
     view = state.live(exclude_stale=exclude_stale, threshold_min=threshold)
     cov = view.coverage
     maps.feed_banner(view)
     maps.show_key_figures(cov)
-    groups = []
+    under = []
     if show_surface:
-        groups.append(surface_group(layers.response_surface(cov.times, state.grid(),
-                                                            threshold_min=threshold)))
+        under.append(surface_group(layers.response_surface(cov.times, state.grid(),
+                                                           threshold_min=threshold)))
     if show_areas:
-        groups.append(areas_group(layers.responsibility_areas(cov.times, state.grid())))
-    groups += [zones_group(cov), zone_labels_group(cov),
-               officers_group(officers_layer(cov, view.officers)),
-               stations_group(cov.dataset.stations, view.officers)]
+        under.append(areas_group(layers.responsibility_areas(cov.times, state.grid())))
+    figures = district_figures(cov, districts) if districts.grouped else None
+    drawn = map_layers(cov, districts, officers=view.officers, district=district,
+                       figures=figures, under=under)
     left, right = st.columns([5, 2])
     with right:
         maps.gap_list(view, key="live_gaps", zoom_key="live_zoom")
     center, zoom = maps.zoom_to(cov, st.session_state.get("live_zoom"))
+    if center is None:
+        center, zoom = (maps.district_view(drawn.bounds) if district is not None
+                        else maps.opening_view())
     with left:
         st_folium(maps.base_map(), key="live-map", height=620, use_container_width=True,
-                  feature_group_to_add=groups, returned_objects=[], center=center,
+                  feature_group_to_add=drawn.groups, returned_objects=[], center=center,
                   zoom=zoom)
+    if drawn.clusters:
+        st.caption(f"{len(view.officers):,} officers in view: drawn as {drawn.clusters:,} "
+                   "clusters (circle size by count; hover for each status). Pick a "
+                   "district to see its officers one by one.")
     maps.live_caption(view)
+    if figures is not None:
+        st.markdown(f"**By {(districts.column or 'district').lower()}** (live)")
+        maps.district_table(figures, picked=district, key="live_districts",
+                            label=(districts.column or "district").capitalize())
     with st.expander("Each device's last report"):
         st.dataframe(maps.device_table(settings.stale_after_s()), hide_index=True,
                      width="stretch", key="live_devices")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import folium
@@ -23,12 +24,13 @@ from coverage.briefing.mapview import (
     view_of,
 )
 from coverage.briefing.mapview import base_map as base_map_of
+from coverage.data.districts import Districts
 from coverage.engine.analysis import Coverage
 from coverage.ops.devices import device_ages
 from coverage.ops.positions import LiveCoverage
 from coverage.planning.whatif import figure_changes
 from ui.feedback import md
-from ui.state import coverage, static_assets, store
+from ui.state import coverage, roads_url, static_assets, store
 
 #: The what-if table's columns: plain labels, shares as percentages, compact widths.
 ZONE_CHANGE_COLUMNS: dict[str, Any] = {
@@ -82,11 +84,13 @@ ZONE_CHANGE_ORDER = ("zone_id", "name", "priority", "change", "covered_before",
 def base_map(*, height_px: int = 620) -> folium.Map:
     """The active network's main roads (and basemap, ``SECCOV_TILES_URL``), Leaflet local.
 
-    It opens on the sensitive zones (:func:`coverage.briefing.brief.extent`).
+    It opens on the sensitive zones (:func:`coverage.briefing.brief.extent`). The roads
+    are fetched from :func:`ui.state.roads_url`, so this map's script is a few kB and the
+    same on every refresh: only the groups drawn on it change.
     """
     cov = coverage()
     return base_map_of(cov.dataset.network, height_px=height_px, bounds=_opening_view(cov),
-                       asset_base_url=static_assets())
+                       asset_base_url=static_assets(), roads_url=roads_url())
 
 
 def _opening_view(cov: Coverage) -> tuple[float, float, float, float]:
@@ -296,3 +300,77 @@ def _figure_help(label: str, cov: Coverage) -> str:
         "Worst zone p90": f"Highest 90th-percentile response over zones: zone "
                           f"{md(o.worst_zone or '-')}.",
     }.get(label, "")
+
+
+#: The district picker's first choice: no district, the whole dataset.
+WHOLE_AREA = "Whole province/area"
+
+
+def district_picker(districts: Districts, *, key: str, on_change: Callable[[], None] | None = None
+                    ) -> str | None:
+    """A selectbox of the districts (hidden without a grouping); None: the whole area."""
+    if not districts.grouped:
+        return None
+    label = {"district": "District", "division": "Division"}.get(districts.column or "",
+                                                                 "District")
+    picked = st.selectbox(label, [WHOLE_AREA, *districts.names], key=key,
+                          on_change=on_change,
+                          help="Zooms the map to the district and shows its officers one by "
+                               "one and its zones' labels. Districts come from the stations "
+                               f"file's '{districts.column}' column; a zone belongs to the "
+                               "district of the station nearest it.")
+    return None if picked in (None, WHOLE_AREA) else str(picked)
+
+
+def district_view(bounds: tuple[float, float, float, float] | None, *, width_px: int = 700,
+                  height_px: int = 620) -> tuple[tuple[float, float] | None, int | None]:
+    """Centre and zoom showing a district's ``bounds`` (None: leave the map as it is)."""
+    if bounds is None:
+        return None, None
+    x0, y0, x1, y1 = bounds
+    dx, dy = max((x1 - x0) * 0.1, 0.002), max((y1 - y0) * 0.1, 0.002)
+    return view_of((x0 - dx, y0 - dy, x1 + dx, y1 + dy), width_px=width_px,
+                   height_px=height_px)
+
+
+def opening_view(*, width_px: int = 700, height_px: int = 620
+                 ) -> tuple[tuple[float, float], int]:
+    """Centre and zoom of the map's opening view (the sensitive zones)."""
+    return view_of(_opening_view(coverage()), width_px=width_px, height_px=height_px)
+
+
+def district_table(figures: pd.DataFrame, *, picked: str | None, key: str,
+                   label: str = "District") -> None:
+    """Per-district figures (coverage.engine.rollup), the picked district first."""
+    if picked is not None:
+        order = (figures["district"] != picked).to_numpy().argsort(kind="stable")
+        figures = figures.iloc[order]
+    shown = figures.assign(covered_pct=figures["covered_share"] * 100).drop(
+        columns=["covered_share"])
+    st.dataframe(
+        shown, hide_index=True, width="stretch", key=key,
+        height=min(38 + 35 * len(shown), 420),
+        column_config={
+            "district": st.column_config.TextColumn(label),
+            "stations": st.column_config.NumberColumn("Stations", format="%d"),
+            "available": st.column_config.NumberColumn(
+                "Available", format="%d", help="Available units (on duty, not suspended) "
+                "of the district's stations, wherever they stand"),
+            "zones": st.column_config.NumberColumn("Zones", format="%d"),
+            "zones_with_gap": st.column_config.NumberColumn(
+                "Zones with a gap", format="%d",
+                help="Not every zone node reached in time, or too few officers within "
+                     "target (live positions on the live map)"),
+            "officers_short": st.column_config.NumberColumn(
+                "Officers short", format="%d",
+                help="Sum over the district's zones of officers missing to reach "
+                     "min_officers"),
+            "covered_pct": st.column_config.NumberColumn("Zone nodes covered",
+                                                         format="%.0f%%"),
+        })
+
+
+def district_rows(table: pd.DataFrame, zone_ids: list[str]) -> pd.DataFrame:
+    """The rows of a zone table whose ``zone_id`` is in ``zone_ids`` (order kept)."""
+    keep = table["zone_id"].astype(str).isin(set(zone_ids)).to_numpy()
+    return table if keep.all() else table.loc[keep].reset_index(drop=True)

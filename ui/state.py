@@ -19,8 +19,10 @@ import streamlit as st
 from coverage import settings
 from coverage.briefing.assets import install_static
 from coverage.briefing.layers import NodeGrid, node_grid
+from coverage.briefing.mapview import write_roads
 from coverage.data.dataset import Dataset, load_dataset
 from coverage.data.demo import DEMO_FILES, DEMO_SUSPENSION
+from coverage.data.districts import Districts, districts_of, read_district_column
 from coverage.engine.analysis import Coverage, analyse
 from coverage.errors import CoverageError
 from coverage.ops import accounts, workspace
@@ -141,10 +143,36 @@ def grid() -> NodeGrid:
     return checked(_grid, _key(current_files()))
 
 
+@st.cache_resource(max_entries=3)
+def _districts(key: tuple[tuple[str, str], ...]) -> Districts:
+    ds = _dataset(key)
+    return districts_of(ds.stations, ds.zones, read_district_column(dict(key)["stations"]))
+
+
+def districts() -> Districts:
+    """The active dataset's districts (coverage.data.districts: the stations file's
+    ``district`` column, else ``division``, else none)."""
+    dataset()
+    return checked(_districts, _key(current_files()))
+
+
+@st.cache_resource(max_entries=3)
+def _roads_url(key: tuple[tuple[str, str], ...]) -> str:
+    name = write_roads(_dataset(key).network, ROOT / "static" / "roads")
+    return f"{static_assets()}/roads/{name}"
+
+
+def roads_url() -> str:
+    """Where the browser fetches the active network's main roads (written once, served
+    from ./static/roads), so the map's script stays small."""
+    dataset()
+    return checked(_roads_url, _key(current_files()))
+
+
 def clear_data_caches() -> None:
     """Drop cached datasets and runs and stop demo feeds (a new dataset is active)."""
     stop_demo_feeds()
-    for fn in (_loaded, _coverage, _grid):
+    for fn in (_loaded, _coverage, _grid, _districts, _roads_url, _last_views):
         fn.clear()
 
 
@@ -199,8 +227,29 @@ def live(*, exclude_stale: bool = False,
         st.warning(f"Live positions unavailable, showing roster positions: {md(exc)}",
                    icon=":material/cloud_off:")
         positions = pd.DataFrame({c: [] for c in LIVE_COLUMNS})
-    return checked(live_coverage, base, positions, exclude_stale=exclude_stale,
-                   stale_after_s=settings.stale_after_s())
+    last = _last_views()
+    slot = (_key(current_files()), float(threshold_min), bool(exclude_stale))
+    with last.lock:
+        previous = last.by_key.get(slot)
+    view = checked(live_coverage, base, positions, exclude_stale=exclude_stale,
+                   stale_after_s=settings.stale_after_s(), previous=previous)
+    with last.lock:
+        last.by_key[slot] = view
+    return view
+
+
+@dataclass
+class _Views:
+    """The last live view per dataset, threshold and stale choice (shared by sessions):
+    a refresh where nothing moved reuses its run (coverage.ops.positions.live_coverage)."""
+
+    lock: threading.Lock
+    by_key: dict[tuple[tuple[tuple[str, str], ...], float, bool], LiveCoverage]
+
+
+@st.cache_resource
+def _last_views() -> _Views:
+    return _Views(threading.Lock(), {})
 
 
 # --- the last what-if (read by the briefing page) -------------------------------------------
