@@ -140,14 +140,17 @@ def merge_live(officers: gpd.GeoDataFrame, live: pd.DataFrame, *,
     if len(live) == 0 or len(out) == 0:
         return out
     latest = live.drop_duplicates("officer_id", keep="last").set_index("officer_id")
-    ids = out["officer_id"].astype(str)
-    unknown = len(latest.index.difference(ids))
+    # plain object arrays and a hash lookup: Series.isin on Arrow strings loops in Python
+    ids = pd.Index(out["officer_id"].astype(str).to_numpy(dtype=object))
+    known = pd.Index(latest.index.astype(str).to_numpy(dtype=object))
+    unknown = len(known.difference(ids))
     if unknown:
         logger.info("live: %d reports for officer ids not in the roster were ignored", unknown)
-    has = np.flatnonzero(ids.isin(latest.index).to_numpy())
+    where = known.get_indexer(ids)
+    has = np.flatnonzero(where >= 0)
     if not len(has):
         return out
-    rows = latest.loc[ids.iloc[has]]
+    rows = latest.iloc[where[has]]
     live_ts = _naive_utc(rows["timestamp"])
     seen = _naive_utc(out["last_seen"].iloc[has])
     fresher = np.isnat(seen) | (live_ts > seen)
@@ -261,7 +264,7 @@ def placement_digest(officers: gpd.GeoDataFrame) -> str:
     stale flag (merged live officers, :func:`merge_live`)."""
     h = hashlib.blake2b(digest_size=16)
     for col in ("officer_id", "status"):
-        h.update("\x1f".join(officers[col].astype(str)).encode())
+        h.update("\x1f".join(map(str, officers[col].to_numpy(dtype=object))).encode())
         h.update(b"\x1e")
     h.update(np.ascontiguousarray(officers.geometry.x.to_numpy(dtype=np.float64)).tobytes())
     h.update(np.ascontiguousarray(officers.geometry.y.to_numpy(dtype=np.float64)).tobytes())
