@@ -25,7 +25,7 @@ def _divisions() -> list[str]:
     return sorted(set(read_stations(DEMO_FILES["stations"])["division"].dropna()))
 
 
-def test_live_map_picker_and_district_table(demo_env) -> None:
+def test_live_map_picker_and_district_table(demo_env) -> None:  # noqa: F811
     at = _app()
     _ok(at, feed_down=True)
     box = at.selectbox(key="live_district")
@@ -46,7 +46,7 @@ def test_live_map_picker_and_district_table(demo_env) -> None:
     assert _metrics(at)["Available units"] == "310"  # the key figures stay whole-area
 
 
-def test_coverage_page_picker_limits_the_zone_table(demo_env) -> None:
+def test_coverage_page_picker_limits_the_zone_table(demo_env) -> None:  # noqa: F811
     from coverage.data.districts import districts_of
     from ui import state
 
@@ -78,7 +78,7 @@ def test_coverage_page_picker_limits_the_zone_table(demo_env) -> None:
     assert 0 < len(only) < len(zones)
 
 
-def test_no_grouping_hides_the_picker(demo_env, monkeypatch, tmp_path) -> None:
+def test_no_grouping_hides_the_picker(demo_env, monkeypatch, tmp_path) -> None:  # noqa: F811
     """Stations without district or division: one area, no picker, no district table."""
     from ui import state
 
