@@ -96,7 +96,7 @@ def stations_group(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame | None
         aliases.append("Officers")
     group = folium.FeatureGroup(name="Stations")
     folium.GeoJson(
-        layer.__geo_interface__, name="Stations",
+        layer.to_geo_dict(show_bbox=False), name="Stations",
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=1.0),
         style_function=lambda _f: {"color": STATION_COLOR, "fillColor": "#ffffff",
                                    "weight": 3},
@@ -127,7 +127,7 @@ def officers_group(officers: gpd.GeoDataFrame, *, name: str = "Officers"
                "seen": "Position"}
     group = folium.FeatureGroup(name=html.escape(name))
     folium.GeoJson(
-        rounded(officers).__geo_interface__, name=html.escape(name),
+        rounded(officers).to_geo_dict(show_bbox=False), name=html.escape(name),
         marker=folium.CircleMarker(radius=4, fill=True, fill_opacity=0.9),
         style_function=lambda f: officer_style(f["properties"]),
         tooltip=folium.GeoJsonTooltip(fields, aliases=[aliases[f] for f in fields])
