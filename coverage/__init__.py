@@ -16,13 +16,35 @@ import importlib.machinery
 import importlib.util
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from coverage.data.dataset import Dataset, load_dataset
 from coverage.data.network import RoadNetwork, open_roads
-from coverage.engine.analysis import Coverage, analyse, suspend
-from coverage.engine.report import report_dict, report_table
-from coverage.engine.traveltime import TravelTimes, travel_times, with_units, without_units
 from coverage.errors import CoverageError, CoverageWarning, DataError, DataWarning, GraphError
+
+if TYPE_CHECKING:
+    from coverage.engine.analysis import Coverage, analyse, suspend
+    from coverage.engine.report import report_dict, report_table
+    from coverage.engine.traveltime import TravelTimes, travel_times, with_units, without_units
+
+#: The engine's public names, imported on first use (``from coverage import analyse`` works
+#: as before): loading data alone, a cold start, does not pay for the engine's imports.
+_ENGINE = {
+    "Coverage": "engine.analysis", "analyse": "engine.analysis", "suspend": "engine.analysis",
+    "report_dict": "engine.report", "report_table": "engine.report",
+    "TravelTimes": "engine.traveltime", "travel_times": "engine.traveltime",
+    "with_units": "engine.traveltime", "without_units": "engine.traveltime",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an engine name of :data:`__all__` on first use (see :data:`_ENGINE`)."""
+    if name in _ENGINE:
+        value = getattr(importlib.import_module(f"{__name__}.{_ENGINE[name]}"), name)
+        globals()[name] = value
+        return value
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 __all__ = [
     "Coverage",

@@ -91,7 +91,9 @@ class RoadNetwork:
     def _tree(self) -> cKDTree:
         from scipy.spatial import cKDTree
 
-        return cKDTree(_unit_vectors(self.lon, self.lat))
+        # Sliding-midpoint splits build in about half the time of median splits; queries
+        # are exact either way.
+        return cKDTree(_unit_vectors(self.lon, self.lat), balanced_tree=False)
 
     @cached_property
     def max_speed_mps(self) -> float:

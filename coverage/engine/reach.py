@@ -186,7 +186,7 @@ class Bounded:
         self.net = net
         self.graph = graph
         self.speed = net.max_speed_mps
-        self.local = np.full(net.n_nodes, UNREACHED, dtype=np.int64)  # scratch, kept -1
+        self.local = np.full(net.n_nodes, UNREACHED, dtype=np.int32)  # scratch, kept -1
         self.share = 0.5  # of the top-speed radius tried first; 1 once a try fell short
 
     def run(self, node: int, limit: float, delay: float = 0.0) -> tuple[IntArray, FloatArray]:
@@ -217,7 +217,7 @@ class Bounded:
                delay: float) -> tuple[IntArray, FloatArray] | None:
         """Search inside ``area`` only; None when that is not exact."""
         g, local = self.graph, self.local
-        local[area] = np.arange(area.size)
+        local[area] = np.arange(area.size, dtype=np.int32)
         try:
             starts, stops = g.indptr[area], g.indptr[area + 1]
             counts = stops - starts
@@ -229,17 +229,18 @@ class Bounded:
             local[area] = UNREACHED
         weights = g.data[pos]
         inside = cols >= 0
-        row_of = np.repeat(np.arange(area.size), counts)
+        row_of = np.repeat(np.arange(area.size, dtype=np.int32), counts)
         rows_in, cols_in, w_in = row_of[inside], cols[inside], weights[inside]
         size = area.size
         if delay:  # a virtual start joined to the node by the delay, as with_sources does
-            rows_in = np.concatenate([rows_in, [size]])
-            cols_in = np.concatenate([cols_in, [start]])
+            rows_in = np.concatenate([rows_in, np.array([size], dtype=np.int32)])
+            cols_in = np.concatenate([cols_in, np.array([start], dtype=np.int32)])
             w_in = np.concatenate([w_in, [delay]])
             start, size = size, size + 1
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows_in, minlength=size))])
-        order = np.argsort(rows_in, kind="stable")
-        sub = sp.csr_array((w_in[order], cols_in[order], indptr), shape=(size, size))
+        # rows_in ascends already (area's rows in turn, then the virtual start)
+        indptr = np.zeros(size + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows_in, minlength=size), out=indptr[1:])
+        sub = sp.csr_array((w_in, cols_in, indptr), shape=(size, size))
         dist = dijkstra(sub, directed=True, indices=[start], limit=limit)[0][: area.size]
         leave = dist[row_of[~inside]] + weights[~inside]
         if np.any(leave <= limit):
