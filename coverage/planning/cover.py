@@ -3,7 +3,8 @@
 A site covers an item (a zone node) when a unit leaving from the site, ``turnout_s`` late,
 reaches the node within its zone's target. The matrix is searched forward from the sites
 when they are no more than the items' nodes, else backward from each node, bounded by its
-own target (:func:`coverage.engine.traveltime.reach_to`). Used by
+own target (:func:`coverage.planning._groups.reach_grouped`, the figures of
+:func:`coverage.engine.traveltime.reach_to`). Used by
 :mod:`coverage.planning.backfill`.
 """
 
@@ -21,8 +22,9 @@ import shapely
 
 from coverage.data.network import IntArray
 from coverage.engine.analysis import Coverage
-from coverage.engine.traveltime import reach_to, times_from
+from coverage.engine.traveltime import times_from
 from coverage.errors import DataError
+from coverage.planning._groups import reach_grouped
 from coverage.planning.objective import Demand, covered
 
 
@@ -118,8 +120,9 @@ def coverage_matrix(
         s_idx, i_idx = np.nonzero(t[:, inv] / 60.0 <= targets[None, :])
         rows, cols = [i_idx], [s_idx]
     else:
-        # backward from each uncovered node, sparse and bounded (reach_to): each node only as
-        # far as its own largest target, less the turnout; a site is any node in reach
+        # backward from each uncovered node, sparse and bounded (reach_to's figures, nearby
+        # nodes searched together): each node only as far as its own largest target, less
+        # the turnout; a site is any node in reach
         reach = np.zeros(nodes.size)
         np.maximum.at(reach, inv, targets)
         far = np.maximum(reach * 60.0 * (1 + 1e-9) + 1e-6 - turnout_s, 0.0)
@@ -129,7 +132,7 @@ def coverage_matrix(
         first = np.searchsorted(inv[by_node], np.arange(nodes.size + 1))
         for lo in range(0, nodes.size, 1024):  # in parts: memory ~ a part's entries
             hi = min(lo + 1024, nodes.size)
-            back = reach_to(net, nodes[lo:hi], limit_s=far[lo:hi])
+            back = reach_grouped(net, nodes[lo:hi], limit_s=far[lo:hi])
             at = site_of[back.node]
             keep = at >= 0
             kept = np.concatenate([[0], np.cumsum(keep)])[back.indptr]
