@@ -125,6 +125,25 @@ class RoadNetwork:
         found = self._tree.query_ball_point(self._tree.data[node], chord, return_sorted=False)
         return np.asarray(found, dtype=np.int64)
 
+    def nodes_near(self, node: int, radius_m: float) -> IntArray:
+        """Return the indices of nodes within ``radius_m`` great-circle metres of ``node`` and
+        some more (unordered): those of the grid cells that overlap a lon/lat box around that
+        circle. Cheaper than :meth:`nodes_within` for large radii (no k-d tree, no list of
+        Python ints); for searches that only need a superset of the circle.
+        """
+        angle = radius_m / settings.EARTH_RADIUS_M * (1.0 + 1e-9) + 1e-12
+        lat0, lon0 = float(self.lat[node]), float(self.lon[node])
+        dlat = math.degrees(angle)
+        whole = (-180.0, 180.0)
+        if angle >= math.pi / 2 or abs(lat0) + dlat >= 90.0:
+            lon_range = whole
+        else:  # the circle's widest longitude: sin(dlon) = sin(angle) / cos(lat0)
+            ratio = math.sin(angle) / math.cos(math.radians(lat0))
+            dlon = math.degrees(math.asin(ratio)) * (1.0 + 1e-9) + 1e-12 if ratio < 1 else 180.0
+            lon_range = ((lon0 - dlon, lon0 + dlon) if lon0 - dlon > -180.0
+                         and lon0 + dlon < 180.0 else whole)
+        return self._grid.candidates(lon_range[0], lat0 - dlat, lon_range[1], lat0 + dlat)
+
     @cached_property
     def _id_order(self) -> IntArray:
         return np.argsort(self.node_id).astype(np.int64)

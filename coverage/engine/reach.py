@@ -187,7 +187,9 @@ class Bounded:
         self.graph = graph
         self.speed = net.max_speed_mps
         self.local = np.full(net.n_nodes, UNREACHED, dtype=np.int32)  # scratch, kept -1
-        self.share = 0.5  # of the top-speed radius tried first; 1 once a try fell short
+        # Share of the top-speed radius tried first: half, widened by a quarter each time a
+        # try falls short (a try costs about the square of its share), at most all of it.
+        self.share = 0.5
 
     def run(self, node: int, limit: float, delay: float = 0.0) -> tuple[IntArray, FloatArray]:
         """Nodes within ``limit`` s of ``node`` (leaving ``delay`` s late), ascending, and
@@ -196,14 +198,14 @@ class Bounded:
         radius = max(1.0, self.share * bound) if math.isfinite(bound) else math.inf
         n = self.net.n_nodes
         while math.isfinite(radius):
-            area = self.net.nodes_within(node, radius)
+            area = self.net.nodes_near(node, radius)
             if area.size > n // 2:
                 break
             found = self._local(node, area, limit, delay)
             if found is not None:
                 return found
             if radius < bound:
-                self.share = 1.0
+                self.share = min(1.0, self.share * 1.25)
             radius *= 2.0
         graph, start = self.graph, node
         if delay:

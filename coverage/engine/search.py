@@ -115,8 +115,10 @@ def bucket_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, I
     the edges the searches cross, without a heap.
     """
     n = graph.shape[0]
-    indptr = np.asarray(graph.indptr, dtype=np.int64)
-    indices = np.asarray(graph.indices)  # int32 on any road graph: half the memory traffic
+    small = graph.nnz < 2**31 and n < 2**31
+    idx = np.int32 if small else np.int64  # positions and nodes: int32 halves the traffic
+    indptr = np.asarray(graph.indptr, dtype=idx)
+    indices = np.asarray(graph.indices, dtype=idx)
     data = np.asarray(graph.data, dtype=np.float64)
     dist = np.full(n, np.inf)
     owner = np.full(n, UNREACHED, dtype=np.int64)
@@ -124,9 +126,9 @@ def bucket_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, I
     dist[src] = 0.0
     owner[src] = src
     delta = _bucket_width(data)
-    slot = np.empty(n, dtype=np.int64)  # scratch for _distinct
-    front = _distinct(src, slot)
-    later: list[IntArray] = []  # improved nodes beyond the current bucket (may repeat)
+    slot: npt.NDArray[np.integer] = np.empty(n, dtype=idx)  # scratch for _distinct
+    front = _distinct(src.astype(idx), slot)
+    later: list[npt.NDArray[np.integer]] = []  # improved beyond the current bucket (repeats)
     bound = delta
     while True:
         if front.size == 0:
@@ -145,20 +147,21 @@ def bucket_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, I
             continue
         starts = indptr[front]
         counts = indptr[front + 1] - starts
-        ends = np.cumsum(counts)
-        total = int(ends[-1])
-        pos = np.repeat(starts - (ends - counts), counts) + np.arange(total)
+        ends = np.cumsum(counts, dtype=idx)
+        of = np.repeat(np.arange(front.size, dtype=idx), counts)  # each edge's tail in front
+        pos = (starts - (ends - counts))[of]
+        pos += np.arange(int(ends[-1]), dtype=idx)
         head = indices[pos]
-        arrive = np.repeat(dist[front], counts) + data[pos]
-        better = arrive < dist[head]
+        arrive = dist[front][of]
+        arrive += data[pos]
+        better = np.flatnonzero(arrive < dist[head])
         head, arrive = head[better], arrive[better]
-        by = np.repeat(owner[front], counts)[better]
-        np.minimum.at(dist, head, arrive)
+        np.minimum.at(dist, head, arrive)  # the lowest arrival per node
         won = arrive == dist[head]
         head, arrive = head[won], arrive[won]
-        owner[head] = by[won]
+        owner[head] = owner[front][of[better[won]]]
         here = arrive < bound
-        front = _distinct(head[here], slot)
+        front = head[here]  # distinct but for exact ties, which only repeat a relaxation
         if not here.all():
             later.append(head[~here])
     return dist, owner
@@ -175,8 +178,9 @@ def _bucket_width(data: FloatArray) -> float:
     return width if width > 0 and math.isfinite(width) else math.inf
 
 
-def _distinct(nodes: IntArray, slot: IntArray) -> IntArray:
+def _distinct(nodes: npt.NDArray[np.integer], slot: npt.NDArray[np.integer]
+              ) -> npt.NDArray[np.integer]:
     """Each of ``nodes`` once (first-seen order lost), using ``slot`` as scratch: no sort."""
-    k = np.arange(nodes.size)
+    k = np.arange(nodes.size, dtype=slot.dtype)
     slot[nodes] = k
     return nodes[slot[nodes] == k]

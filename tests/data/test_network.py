@@ -192,3 +192,28 @@ def test_nodes_in_box_on_the_grid_equals_the_mask(seed: int) -> None:
         assert set(inside.tolist()) <= set(got.tolist())
         assert len(set(got.tolist())) == got.size
     assert grid.candidates(1.0, 0.0, 0.0, 1.0).size == 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nodes_near_holds_every_node_within_the_radius(seed: int) -> None:
+    """nodes_near is a superset of the exact ball (nodes_within), also by the antimeridian
+    and near a pole, where it falls back to every longitude."""
+    from coverage.data.network import RoadNetwork
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    lon = np.concatenate([rng.uniform(71.0, 71.3, n), rng.uniform(179.9, 180.0, 50),
+                          rng.uniform(-180.0, -179.9, 50), rng.uniform(-180, 180, 20)])
+    lat = np.concatenate([rng.uniform(33.0, 33.2, n), rng.uniform(-0.05, 0.05, 100),
+                          rng.uniform(89.95, 90.0, 20)])
+    m = lon.size
+    empty_i, empty_f = np.empty(0, dtype=np.int64), np.empty(0)
+    net = RoadNetwork(node_id=np.arange(m), lon=lon, lat=lat, edge_u=empty_i, edge_v=empty_i,
+                      length_m=empty_f, travel_time_s=empty_f, highway=np.array([], dtype=str),
+                      name=np.array([], dtype=str), geom_offsets=np.zeros(1, dtype=np.int64),
+                      geom_xy=np.empty((0, 2)))
+    for node in [*rng.choice(m, 30).tolist(), n, n + 60, m - 1]:
+        for radius in (0.0, 50.0, 900.0, 5000.0, 30000.0):
+            near = net.nodes_near(int(node), radius)
+            assert set(net.nodes_within(int(node), radius).tolist()) <= set(near.tolist())
+            assert len(set(near.tolist())) == near.size
