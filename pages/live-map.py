@@ -70,7 +70,7 @@ def live_view() -> None:
         st_folium(maps.base_map(), key="live-map", height=620, use_container_width=True,
                   feature_group_to_add=drawn.groups, returned_objects=[], center=center,
                   zoom=zoom)
-    if drawn.clusters:
+    if drawn.clusters and district is None:
         st.caption(f"{len(view.officers):,} officers in view: drawn as {drawn.clusters:,} "
                    "clusters (circle size by count; hover for each status). Pick a "
                    "district to see its officers one by one.")
@@ -80,8 +80,11 @@ def live_view() -> None:
         maps.district_table(figures, picked=district, key="live_districts",
                             label=(districts.column or "district").capitalize())
     with st.expander("Each device's last report"):
-        st.dataframe(maps.device_table(settings.stale_after_s()), hide_index=True,
-                     width="stretch", key="live_devices")
+        devices = maps.device_table(settings.stale_after_s())
+        if devices.attrs["devices"] > len(devices):
+            st.caption(f"The {len(devices):,} oldest reports of "
+                       f"{devices.attrs['devices']:,} devices.")
+        st.dataframe(devices, hide_index=True, width="stretch", key="live_devices")
 
 
 live_view()

@@ -81,7 +81,8 @@ def district_bounds(cov: Coverage, districts: Districts, district: str
 
 def district_labels_group(cov: Coverage, districts: Districts, figures: pd.DataFrame, *,
                           name: str = "Districts") -> folium.FeatureGroup:
-    """One label per district at its stations' centre: name, available units, gaps.
+    """One label per district at its stations' centre: name, available units, zones with a
+    gap of its zones (``District 7 / 372 avail. · 2/9 gaps``).
 
     ``figures`` is :func:`coverage.engine.rollup.district_figures` of ``cov``.
     """
@@ -97,15 +98,15 @@ def district_labels_group(cov: Coverage, districts: Districts, figures: pd.DataF
         x, y = (float(v) for v in where.loc[name, ["x", "y"]].to_numpy())
         gap = int(row["zones_with_gap"])
         color = "#8f2d00" if gap else "#1b1f24"
-        text = (f"<b>{html.escape(name)}</b><br>{int(row['available']):,} "
-                f"available &middot; {gap} of {int(row['zones'])} zones with a gap")
+        text = (f"<b>{html.escape(name)}</b><br>{int(row['available']):,} avail. &middot; "
+                f"{gap}/{int(row['zones'])} gaps")
         folium.Marker(
             [round(y, 5), round(x, 5)], icon=folium.DivIcon(
                 html=(f'<div class="seccov-district-label" style="font:11px sans-serif;'
                       f"color:{color};text-align:center;white-space:nowrap;"
                       "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;"
                       f'pointer-events:none">{text}</div>'),
-                icon_size=(220, 30), icon_anchor=(110, 15), class_name="seccov-label"),
+                icon_size=(120, 28), icon_anchor=(60, 14), class_name="seccov-label"),
             interactive=False,
         ).add_to(group)
     return group
@@ -120,8 +121,9 @@ def map_layers(cov: Coverage, districts: Districts, *,
     ``under`` (surfaces, areas), zones by gap, zone labels, officers (``officers``:
     default the dataset's; the live map passes the merged live positions), district labels
     and stations. ``district`` limits the officers and zone labels to that district. Above
-    ``points_limit`` officers in view they are sent as clusters, with only the gap zones
-    labelled and, given ``figures``, one label per district.
+    ``points_limit`` officers in view they are sent as clusters, with no zone labels (the
+    gap list names the gap zones; they would cover the map at province zoom), smaller
+    station rings and, given ``figures``, one label per district.
     """
     source = cov.dataset.officers if officers is None else officers
     shown = district_officers(source, districts, district)
@@ -130,8 +132,8 @@ def map_layers(cov: Coverage, districts: Districts, *,
     if district is not None:
         groups.append(zone_labels_group(cov, zone_ids=district_zone_ids(cov, districts,
                                                                           district)))
-    else:
-        groups.append(zone_labels_group(cov, gaps_only=clustered))
+    elif not clustered:
+        groups.append(zone_labels_group(cov))
     clusters = 0
     if clustered:
         cells = officer_clusters(cov, shown)
@@ -141,6 +143,7 @@ def map_layers(cov: Coverage, districts: Districts, *,
             groups.append(district_labels_group(cov, districts, figures))
     else:
         groups.append(officers_group(officers_layer(cov, shown)))
-    groups.append(stations_group(cov.dataset.stations, source))
+    groups.append(stations_group(cov.dataset.stations, source,
+                                 radius=3 if clustered and district is None else 7))
     bounds = district_bounds(cov, districts, district) if district is not None else None
     return MapLayers(groups, 0 if clustered else len(shown), clusters, bounds)

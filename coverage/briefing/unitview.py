@@ -78,8 +78,8 @@ def station_counts(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame
     })
 
 
-def stations_group(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame | None = None
-                   ) -> folium.FeatureGroup:
+def stations_group(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame | None = None,
+                   *, radius: int = 7) -> folium.FeatureGroup:
     """Police stations: white circles with a dark ring; the tooltip names the station.
 
     With ``officers`` (after the suspension list) the tooltip also counts the station's
@@ -97,9 +97,9 @@ def stations_group(stations: gpd.GeoDataFrame, officers: gpd.GeoDataFrame | None
     group = folium.FeatureGroup(name="Stations")
     folium.GeoJson(
         layer.to_geo_dict(show_bbox=False), name="Stations",
-        marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=1.0),
+        marker=folium.CircleMarker(radius=radius, fill=True, fill_opacity=1.0),
         style_function=lambda _f: {"color": STATION_COLOR, "fillColor": "#ffffff",
-                                   "weight": 3},
+                                   "weight": 3 if radius >= 5 else 1.5},
         tooltip=folium.GeoJsonTooltip(fields, aliases=aliases) if len(layer) else None,
     ).add_to(group)
     return group
@@ -141,7 +141,7 @@ def officers_group(officers: gpd.GeoDataFrame, *, name: str = "Officers"
 #: 20,000 officers as points were 8.6 MB a refresh). The demo district stays below it.
 POINTS_LIMIT = 2000
 #: Grid cells across the longer side of the clustered area.
-CLUSTER_CELLS = 48
+CLUSTER_CELLS = 32
 #: Decimal places of the coordinates sent to the browser (5: about 1 m).
 COORD_DIGITS = 5
 _COUNTED = ("on_duty", "reserve", "off_duty", "suspended")
@@ -190,7 +190,7 @@ def cluster_style(props: dict[str, Any]) -> dict[str, Any]:
     """A cluster's circle: area grows with its officers; on-duty blue, else off-duty grey;
     dashed grey when most of its positions are stale."""
     n = int(props.get("officers", 0))
-    radius = int(min(22, 4 + round(2 * np.sqrt(max(n, 0)))))
+    radius = int(min(12, 3 + round(1.2 * np.sqrt(max(n, 0)))))
     if 2 * int(props.get("stale", 0)) > n:
         s = STALE_STYLE
     else:

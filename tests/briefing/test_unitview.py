@@ -84,7 +84,7 @@ def test_clusters_of_nobody_are_an_empty_layer(cov) -> None:
 def test_cluster_style_grows_and_greys_when_mostly_stale() -> None:
     small = cluster_style({"officers": 1, "on_duty": 1, "stale": 0})
     big = cluster_style({"officers": 400, "on_duty": 300, "stale": 0})
-    assert small["radius"] < big["radius"] <= 22
+    assert small["radius"] < big["radius"] <= 12
     assert cluster_style({"officers": 10, "on_duty": 0, "stale": 0})["color"] != big["color"]
     assert cluster_style({"officers": 10, "on_duty": 9, "stale": 6}).get("dashArray")
 
