@@ -49,7 +49,13 @@ from coverage.engine.units import apply_suspension
 from coverage.errors import DataError, DataWarning
 from coverage.planning._problems import move_problem, reach_after, robust_steps
 from coverage.planning.assignment import OfficerMove, ReservePlacement, assign
-from coverage.planning.cover import Sites, candidate_sites, coverage_matrix, read_area
+from coverage.planning.cover import (
+    Sites,
+    candidate_sites,
+    coverage_matrix,
+    read_area,
+    useful_sites,
+)
 from coverage.planning.expected import expected_coverage
 from coverage.planning.kit import KitBudget, held_back_officers, kit_dict, kit_note
 from coverage.planning.objective import Weights, as_number, demand, objective, shortfall
@@ -200,22 +206,26 @@ def backfill(
     sites = candidate_sites(cov, kind=candidates, area=area)
     dem = demand(cov.zones, weights=weights)
     delay = np.full(sites.node.size, turnout_s) if turnout_s > 0 else None
-    counts = within_target(cov.zones, cov.reach_s, sites.node, delay)
     within = cov.table["officers_within_target"].to_numpy(dtype=np.int64)
     cap = k + m if site_capacity is None else max(0, int(site_capacity))
     capacity = np.full(sites.node.size, cap, dtype=np.int64)
     exact = method == "exact" or (method == "auto" and sites.node.size <= exact_limit)
     before_v = objective(dem, cov.times.seconds)
     cover, items = coverage_matrix(cov, dem, sites, turnout_s=turnout_s)
-    reserve_only = Problem(cover=cover, item_weight=dem.weight[items], counts=counts,
-                           short=shortfall(cov.zones, within),
-                           zone_weight=np.ones(len(cov.zones.zone_id)), k=k, capacity=capacity)
+    short = shortfall(cov.zones, within)
     # the greedy sees only the sites that can add something (a site reaching no uncovered
     # item and no short zone's anchor in time never enters its heap): same plan, less work
-    useful = np.flatnonzero((np.diff(cover.indptr) > 0)
-                            | counts[reserve_only.short > 0].any(axis=0))
-    greedy_pb = replace(reserve_only, cover=cover[:, useful], counts=counts[:, useful],
+    useful, useful_counts = useful_sites(cov, sites, cover, short, delay_s=delay)
+    greedy_pb = Problem(cover=cover[:, useful], item_weight=dem.weight[items],
+                        counts=useful_counts, short=short,
+                        zone_weight=np.ones(len(cov.zones.zone_id)), k=k,
                         capacity=capacity[useful])
+    if risk is None and m == 0 and not exact:  # the greedy alone: no zones x all sites counts
+        reserve_only, at = greedy_pb, useful  # at: the site of each of its columns
+    else:
+        reserve_only = replace(greedy_pb, cover=cover, capacity=capacity,
+                               counts=within_target(cov.zones, cov.reach_s, sites.node, delay))
+        at = np.arange(sites.node.size, dtype=np.int64)
     moved_unit = np.empty(0, np.int64)
     step_station: list[str | None] | None = None
     sol = None
@@ -243,10 +253,12 @@ def backfill(
     if risk is not None:
         pass
     elif sol is not None:
-        steps = [(-1, s, g, round(h)) for s, g, h in marginal_order(reserve_only, sol.count)]
+        steps = [(-1, int(at[s]), g, round(h))
+                 for s, g, h in marginal_order(reserve_only, sol.count[at])]
         bound, optimal, how = sol.bound, sol.optimal, sol.method
     else:
-        mp, travel = move_problem(cov, dem, sites, k=k, m=m, counts=counts, within=within,
+        mp, travel = move_problem(cov, dem, sites, k=k, m=m, counts=reserve_only.counts,
+                                    within=within,
                                     capacity=capacity, turnout_s=turnout_s,
                                     max_move_min=max_move_min, enumerate_pairs=exact)
         if exact:

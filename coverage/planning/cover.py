@@ -16,12 +16,14 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pyogrio
 import scipy.sparse as sp
 import shapely
 
 from coverage.data.network import IntArray
 from coverage.engine.analysis import Coverage
+from coverage.engine.metrics import within_target
 from coverage.engine.traveltime import times_from
 from coverage.errors import DataError
 from coverage.planning._groups import reach_grouped
@@ -150,3 +152,26 @@ def coverage_matrix(
     r, c = np.concatenate(rows), np.concatenate(cols)
     cover = sp.csc_array((np.ones(r.size, dtype=bool), (r, c)), shape=(items.size, n_sites))
     return cover, items
+
+
+def useful_sites(
+    cov: Coverage, sites: Sites, cover: sp.csc_array, short: IntArray, *,
+    delay_s: npt.ArrayLike | None = None,
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Return the sites that can add something, ascending, and their zones x sites counts.
+
+    A site can add something when it covers an uncovered item (a column of ``cover``) or
+    reaches, in time, the anchor of a zone short of officers (``short > 0``); the counts
+    are :func:`~coverage.engine.metrics.within_target`'s, asked only for the sites covering
+    an item or standing in such an anchor's reach (``cov.reach_s``), not for every site.
+    """
+    reach_any = np.diff(cover.indptr) > 0
+    rs = cov.reach_s
+    rows = np.flatnonzero(np.asarray(short) > 0)
+    near = np.concatenate([rs.node[rs.indptr[z]:rs.indptr[z + 1]] for z in rows.tolist()]
+                          + [np.empty(0, np.int64)])
+    ask = np.flatnonzero(reach_any | np.isin(sites.node, near))
+    delay = None if delay_s is None else np.asarray(delay_s, dtype=np.float64)[ask]
+    counts = within_target(cov.zones, rs, sites.node[ask], delay)
+    keep = reach_any[ask] | counts[rows].any(axis=0)
+    return ask[keep], counts[:, keep]
