@@ -321,7 +321,12 @@ def great_circle_m(
 
 def _unit_vectors(lon: FloatArray, lat: FloatArray) -> FloatArray:
     lam, phi = np.radians(lon), np.radians(lat)
-    return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
+    out = np.empty((lam.size, 3))
+    cos_phi = np.cos(phi)  # the same products as before, written in place: half the work
+    np.multiply(cos_phi, np.cos(lam), out=out[:, 0])
+    np.multiply(cos_phi, np.sin(lam), out=out[:, 1])
+    np.sin(phi, out=out[:, 2])
+    return out
 
 
 def compile_graph(G: nx.MultiDiGraph, *, source: str = "") -> RoadNetwork:
