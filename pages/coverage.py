@@ -68,8 +68,7 @@ if chosen is not None:
                f"{threshold:g} min.")
 maps.legend()
 drawn = map_layers(cov, districts, district=district, under=extra, figures=figures)
-center, zoom = (maps.district_view(drawn.bounds, height_px=560) if district is not None
-                else maps.opening_view(height_px=560))
+center, zoom = maps.picked_view(drawn.bounds, key="cov_district_used", height_px=560)
 st_folium(maps.base_map(height_px=560), key="coverage-map", height=560,
           use_container_width=True, returned_objects=[], feature_group_to_add=drawn.groups,
           center=center, zoom=zoom, layer_control=folium.LayerControl(collapsed=True))

@@ -64,8 +64,7 @@ def live_view() -> None:
         maps.gap_list(view, key="live_gaps", zoom_key="live_zoom")
     center, zoom = maps.zoom_to(cov, st.session_state.get("live_zoom"))
     if center is None:
-        center, zoom = (maps.district_view(drawn.bounds) if district is not None
-                        else maps.opening_view())
+        center, zoom = maps.picked_view(drawn.bounds, key="live_district_used")
     with left:
         st_folium(maps.base_map(), key="live-map", height=620, use_container_width=True,
                   feature_group_to_add=drawn.groups, returned_objects=[], center=center,

@@ -348,10 +348,17 @@ def district_view(bounds: tuple[float, float, float, float] | None, *, width_px:
                    height_px=height_px)
 
 
-def opening_view(*, width_px: int = 700, height_px: int = 620
-                 ) -> tuple[tuple[float, float], int]:
-    """Centre and zoom of the map's opening view (the sensitive zones)."""
-    return view_of(_opening_view(coverage()), width_px=width_px, height_px=height_px)
+def picked_view(bounds: tuple[float, float, float, float] | None, *, key: str,
+                height_px: int = 620) -> tuple[tuple[float, float] | None, int | None]:
+    """Centre and zoom for the district picker: a district's ``bounds``; back on the whole
+    area after a district was picked in this session, the opening view; else None, None
+    (the map keeps the view it fitted itself)."""
+    if bounds is not None:
+        st.session_state[key] = True
+        return district_view(bounds, height_px=height_px)
+    if st.session_state.get(key):
+        return view_of(_opening_view(coverage()), width_px=700, height_px=height_px)
+    return None, None
 
 
 def district_table(figures: pd.DataFrame, *, picked: str | None, key: str,
