@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 from coverage import settings
 from coverage.briefing import layers
-from coverage.briefing.livemap import district_zone_ids, map_layers
+from coverage.briefing.livemap import district_zone_ids, map_layers, view_group
 from coverage.briefing.mapview import service_area_group
 from coverage.engine.analysis import zone_officers
 from coverage.engine.report import zone_view
@@ -70,6 +70,8 @@ maps.legend()
 drawn = map_layers(cov, districts, district=district, under=extra, figures=figures)
 center, zoom = maps.picked_view(drawn.bounds, key="cov_district_used", height_px=560)
 st_folium(maps.base_map(height_px=560), key="coverage-map", height=560,
-          use_container_width=True, returned_objects=[], feature_group_to_add=drawn.groups,
+          use_container_width=True, returned_objects=[],
+          feature_group_to_add=drawn.groups + ([view_group(center, zoom)] if center and zoom
+                                               else []),
           center=center, zoom=zoom, layer_control=folium.LayerControl(collapsed=True))
 export_panel.export_panel(cov, key="coverage-export", areas=areas)

@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 from coverage import settings
 from coverage.briefing import layers
-from coverage.briefing.livemap import map_layers
+from coverage.briefing.livemap import map_layers, view_group
 from coverage.briefing.mapview import areas_group, surface_group
 from coverage.engine.rollup import district_figures
 from ui import auth, maps, state
@@ -65,9 +65,10 @@ def live_view() -> None:
     center, zoom = maps.zoom_to(cov, st.session_state.get("live_zoom"))
     if center is None:
         center, zoom = maps.picked_view(drawn.bounds, key="live_district_used")
+    groups = drawn.groups + ([view_group(center, zoom)] if center and zoom else [])
     with left:
         st_folium(maps.base_map(), key="live-map", height=620, use_container_width=True,
-                  feature_group_to_add=drawn.groups, returned_objects=[], center=center,
+                  feature_group_to_add=groups, returned_objects=[], center=center,
                   zoom=zoom)
     if drawn.clusters and district is None:
         st.caption(f"{len(view.officers):,} officers in view: drawn as {drawn.clusters:,} "

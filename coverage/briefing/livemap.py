@@ -17,6 +17,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
 from coverage.briefing.mapview import (
     officers_group,
@@ -147,3 +149,43 @@ def map_layers(cov: Coverage, districts: Districts, *,
                                  radius=3 if clustered and district is None else 7))
     bounds = district_bounds(cov, districts, district) if district is not None else None
     return MapLayers(groups, 0 if clustered else len(shown), clusters, bounds)
+
+
+class _ViewOnce(MacroElement):
+    """Move the map to a view once per distinct request (``key``), without animation.
+
+    st_folium's ``center``/``zoom`` were seen not to move a 20,000-officer map in Chromium
+    (its animated ``setView`` was lost while the layers were swapped); this runs with the
+    layers and only when the requested view changes, so a user's own pan is kept on the
+    refreshes after it.
+    """
+
+    _template = Template("""{% macro script(this, kwargs) %}
+(function (map) {
+  var key = {{ this.key|tojson }};
+  if (window.__seccovView !== key) {
+    window.__seccovView = key;
+    var go = function () {
+      if (window.__seccovView === key) {
+        map.setView({{ this.center|tojson }}, {{ this.zoom }}, {animate: false});
+      }
+    };
+    go(); map.whenReady(go); setTimeout(go, 400);  // again after a new map fits itself
+  }
+})({{ this._parent._parent.get_name() }});
+{% endmacro %}""")
+
+    def __init__(self, center: tuple[float, float], zoom: int) -> None:
+        super().__init__()
+        self.center = [round(float(center[0]), 6), round(float(center[1]), 6)]
+        self.zoom = int(zoom)
+        self.key = f"{self.center[0]},{self.center[1]},{self.zoom}"
+
+
+def view_group(center: tuple[float, float], zoom: int, *, name: str = "View"
+               ) -> folium.FeatureGroup:
+    """An empty group that moves the map to ``center`` (lat, lon) and ``zoom`` once: when
+    this view is new to the browser tab (a district or zone picked), not on refreshes."""
+    group = folium.FeatureGroup(name=html.escape(name), control=False)
+    _ViewOnce(center, zoom).add_to(group)
+    return group

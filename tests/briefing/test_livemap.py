@@ -109,3 +109,14 @@ def test_base_map_with_a_roads_url_is_small_and_the_same_every_time(cov) -> None
     assert "/app/static/r.geojson" in a
     assert "MultiLineString" in inline
     assert "MultiLineString" not in a
+
+
+def test_view_group_moves_the_map_once_per_requested_view(cov) -> None:
+    from coverage.briefing.livemap import view_group
+
+    one = sent(cov, [view_group((34.0, 71.5), 13)])
+    assert "map.setView([34.0, 71.5], 13, {animate: false});" in one
+    assert 'var key = "34.0,71.5,13";' in one
+    assert "if (window.__seccovView !== key)" in one
+    assert "})(map_div);" in one.split("__seccovView", 1)[1]  # the map, not the group
+    assert 'var key = "34.0,71.5,14";' in sent(cov, [view_group((34.0, 71.5), 14)])
