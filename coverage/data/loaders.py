@@ -92,12 +92,14 @@ def _text(src: _Source, df: pd.DataFrame, col: str, *, what: str = "",
 
 def _ids(src: _Source, df: pd.DataFrame, col: str, what: str) -> pd.Series:
     s = _text(src, df, col, what=what)
-    first: dict[str, int] = {}
-    for i, v in enumerate(s):
-        if not pd.isna(v) and v in first:
-            src.add(i, f"{col} '{v}' duplicates {src.at(first[v])}; ids must be unique")
-        elif not pd.isna(v):
-            first[v] = i
+    repeated = (s.duplicated(keep="first") & s.notna()).to_numpy()
+    if repeated.any():  # rows are visited in order only when some id repeats
+        first: dict[str, int] = {}
+        for i, v in enumerate(s):
+            if not pd.isna(v) and v in first:
+                src.add(i, f"{col} '{v}' duplicates {src.at(first[v])}; ids must be unique")
+            elif not pd.isna(v):
+                first[v] = i
     return s
 
 
@@ -106,9 +108,19 @@ def _number(src: _Source, df: pd.DataFrame, col: str, *, fix: str, whole: bool =
     """Return ``col`` as float64 (NaN when empty); bad values are problems."""
     raw = _col(df, col)
     num = pd.to_numeric(raw, errors="coerce").astype("float64")
-    for i, (r, v) in enumerate(zip(raw, num, strict=True)):
-        if pd.isna(r):
-            continue
+    values = num.to_numpy()
+    finite = np.isfinite(values)
+    suspect = ~finite  # rows that may hold a problem; only those are looked at one by one
+    if whole:
+        with np.errstate(invalid="ignore"):
+            suspect |= (values != np.round(values)) | (np.abs(values) > _MAX_COUNT)
+    if finite.any():
+        distinct = np.unique(values[finite])  # ok() asked once per distinct value
+        refused = distinct[[not ok(float(v)) for v in distinct]]
+        suspect |= np.isin(values, refused)
+    suspect &= raw.notna().to_numpy()
+    for i in np.flatnonzero(suspect).tolist():
+        r, v = raw.iloc[i], float(values[i])
         if not np.isfinite(v):
             src.add(i, f"{col} '{r}' is not a number; {fix}")
         elif whole and v != round(v):
@@ -148,7 +160,13 @@ def _coords(src: _Source, df: pd.DataFrame, geom: gpd.GeoSeries | None, *,
         return lon, lat
     lat = _number(src, df, "lat", fix=_DEGREES).to_numpy()
     lon = _number(src, df, "lon", fix=_DEGREES).to_numpy()
-    for i, (a, o) in enumerate(zip(df["lat"].isna(), df["lon"].isna(), strict=True)):
+    lat_empty, lon_empty = df["lat"].isna().to_numpy(), df["lon"].isna().to_numpy()
+    with np.errstate(invalid="ignore"):
+        outside = (np.isfinite(lat) & np.isfinite(lon)
+                   & ((np.abs(lat) > 90) | (np.abs(lon) > 180)))
+    suspect = (lat_empty != lon_empty) | outside | ((lat_empty & lon_empty) & (not empty_ok))
+    for i in np.flatnonzero(suspect).tolist():  # only rows that may hold a problem
+        a, o = bool(lat_empty[i]), bool(lon_empty[i])
         if a != o:
             src.add(i, f"only {'lon' if a else 'lat'} is given; give both lat and lon"
                     + (", or leave both empty for an officer at the station" if empty_ok else ""))
@@ -363,12 +381,14 @@ def read_officers(path: str | Path, stations: gpd.GeoDataFrame) -> gpd.GeoDataFr
     st = stations.to_crs(WGS84) if stations.crs is not None else stations
     home = dict(zip(st["station_id"].astype(str), st.geometry, strict=True))
     at_station, known = np.isnan(lat), sid.isin(list(home)).to_numpy()
-    own = gpd.points_from_xy(lon, lat)
+    own = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+    codes, names = pd.factorize(sid)  # -1 (at_home: None) where sid is empty
+    at_home = np.array([home.get(s) for s in names] + [None], dtype=object)
     out = gpd.GeoDataFrame(
         {"officer_id": oid.astype(str), "name": name.astype(str), "rank": rank.astype(str),
          "station_id": sid.astype(str), "status": status.astype(str),
          "lat": lat, "lon": lon, "last_seen": seen, "at_station": at_station},
-        geometry=[home.get(s) if a else p for s, a, p in zip(sid, at_station, own, strict=True)],
+        geometry=list(np.where(at_station, at_home[codes], own)),
         crs=WGS84,
     )
     for mask, fate in (
