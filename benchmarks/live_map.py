@@ -4,8 +4,11 @@ Builds a roster of ``--officers`` officers on the demo district (the demo's offi
 repeated and moved to random road nodes; SYNTHETIC), stores one live position each in a
 fresh SQLite store, then times what the live map's fragment does on every refresh: read the
 latest positions, merge them and re-run coverage
-(``coverage.ops.positions.live_coverage``), build the changing layers and turn them into
-the Leaflet script streamlit-folium sends to the browser.
+(``coverage.ops.positions.live_coverage``), build the changing layers as the page does
+(``coverage.briefing.livemap.map_layers``: above 2,000 officers, clusters) and turn them
+into the Leaflet script streamlit-folium sends to the browser (the base map's roads are
+fetched from a file, not sent). The province figures: ``benchmarks/province.py --ops
+live_map``.
 Then it opens the same map as one offline HTML page in Debian's Chromium and times until
 Leaflet has drawn it, and the frame rate while panning. Prints one JSON line.
 
@@ -28,16 +31,13 @@ import numpy as np
 import pandas as pd
 
 from coverage.briefing.assets import offline_html
-from coverage.briefing.mapview import (
-    base_map,
-    coverage_map,
-    officers_group,
-    officers_layer,
-    zones_group,
-)
+from coverage.briefing.livemap import map_layers
+from coverage.briefing.mapview import base_map, coverage_map
 from coverage.data.dataset import load_dataset
 from coverage.data.demo import DEMO_DIR
+from coverage.data.districts import districts_of, read_district_column
 from coverage.engine.analysis import analyse
+from coverage.engine.rollup import district_figures
 from coverage.ops.positions import latest_positions, live_coverage
 from coverage.ops.store import Position, open_store, to_us
 
@@ -81,19 +81,22 @@ def main() -> None:
 
         timings: dict[str, list[float]] = {"read": [], "coverage": [], "layers": [],
                                            "script": []}
+        districts = districts_of(ds.stations, ds.zones,
+                                 read_district_column(DEMO / "stations.geojson"))
         for _ in range(args.repeat):
             t = time.perf_counter()
             live = latest_positions(store)
             timings["read"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            view = live_coverage(base, live)
+            view = live_coverage(base, live)  # every refresh a full run (no reuse)
             timings["coverage"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            groups = [zones_group(view.coverage),
-                      officers_group(officers_layer(view.coverage, view.officers))]
+            groups = map_layers(view.coverage, districts, officers=view.officers,
+                                figures=district_figures(view.coverage, districts)).groups
             timings["layers"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            m = base_map(net)  # as the page: the base map, then the groups sent with it
+            # as the page: the base map (roads fetched from a file), then the groups
+            m = base_map(net, roads_url="/app/static/roads/roads.geojson")
             script = _get_map_string(m) + "".join(
                 _get_feature_group_string(g, m, i) for i, g in enumerate(groups))
             timings["script"].append(time.perf_counter() - t)

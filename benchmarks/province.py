@@ -19,12 +19,18 @@ and for in-process timings ``inner_s`` (the timed call only). Operations:
 ready: ``load_dataset`` plus the CSR), ``report`` (the CLI, JSON), ``whatif`` (after
 ``analyse``: ``suspend`` of the 42 listed officers including its zone figures; also the full
 search), ``criticality``, ``backfill_stations`` / ``backfill_nodes`` (200 reserves),
-``sweep`` (200 random 42-suspensions on ``--workers`` processes).
+``sweep`` (200 random 42-suspensions on ``--workers`` processes), ``live_map`` (one live-map
+refresh with 20,000 live positions at whole-province view and with one district picked:
+server seconds and bytes sent; see :func:`live_map_inner`).
+
+Stations carry a ``district`` property (``District 1`` ..., the district the generator put
+them in); a province written before that gets it added in place (the same values).
 
 Example::
 
     .venv/bin/python benchmarks/province.py --nodes 100000
     .venv/bin/python benchmarks/province.py --nodes 1000000 --ops prepare,report
+    .venv/bin/python benchmarks/province.py --nodes 1000000 --ops live_map
 """
 
 from __future__ import annotations
@@ -59,7 +65,11 @@ M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(34.0))
 ROOT = Path(__file__).resolve().parents[1]
 
 OPS = ("prepare", "cold_start", "report", "whatif", "criticality", "backfill_stations",
-       "backfill_nodes", "sweep")
+       "backfill_nodes", "sweep", "live_map")
+#: live_map: live positions in the store (the roster repeated when shorter) and refreshes
+#: timed per mode (median).
+LIVE_OFFICERS = 20_000
+LIVE_REPEAT = 3
 
 
 # --- the province -----------------------------------------------------------------------------
@@ -76,6 +86,26 @@ def plan(n_nodes: int) -> dict[str, int]:
 
 def _lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ORIGIN[0] + x / M_PER_DEG_LON, ORIGIN[1] + y / M_PER_DEG_LAT
+
+
+def district_of(x_m: np.ndarray, y_m: np.ndarray, p: dict[str, int]) -> np.ndarray:
+    """The district (0-based) of plan points in metres: the nearest district centre.
+
+    Districts lie on a square plan of ``ceil(sqrt(districts))`` columns, ``side`` x
+    ``SPACING_M`` wide with ``DISTRICT_GAP_M`` between them, so rounding to the nearest
+    centre is exact for anything within a district (stations: a grid node + 12 m).
+    """
+    cols = math.ceil(math.sqrt(p["districts"]))
+    pitch = p["side"] * SPACING_M + DISTRICT_GAP_M
+    half = (p["side"] - 1) * SPACING_M / 2
+    col = np.clip(np.round((np.asarray(x_m) - half) / pitch), 0, cols - 1).astype(np.int64)
+    row = np.round((np.asarray(y_m) - half) / pitch).astype(np.int64)
+    return np.clip(row * cols + col, 0, p["districts"] - 1)
+
+
+def district_name(d: int) -> str:
+    """``District 1`` .. (1-based), the stations file's ``district`` property."""
+    return f"District {int(d) + 1}"
 
 
 def build_province(n_nodes: int, seed: int) -> dict[str, Any]:
@@ -190,11 +220,14 @@ def write_people(out: Path, prov: dict[str, Any], seed: int) -> dict[str, int]:
     x, y = prov["x"], prov["y"]
     st_nodes = rng.choice(grid, size=p["stations"], replace=False)
     ang = rng.uniform(0, 2 * np.pi, st_nodes.size)
-    slon, slat = _lonlat(x[st_nodes] + 12 * np.cos(ang), y[st_nodes] + 12 * np.sin(ang))
+    sx, sy = x[st_nodes] + 12 * np.cos(ang), y[st_nodes] + 12 * np.sin(ang)
+    slon, slat = _lonlat(sx, sy)
+    where = district_of(sx, sy, p)
     _geojson(out / "stations.geojson", [
-        {"type": "Feature", "properties": {"station_id": f"PS-{k:04d}", "name": f"Station {k}"},
+        {"type": "Feature", "properties": {"station_id": f"PS-{k:04d}", "name": f"Station {k}",
+                                           "district": district_name(d)},
          "geometry": {"type": "Point", "coordinates": [round(float(a), 7), round(float(b), 7)]}}
-        for k, (a, b) in enumerate(zip(slon, slat, strict=True), start=1)])
+        for k, (a, b, d) in enumerate(zip(slon, slat, where, strict=True), start=1)])
     zones = []
     centres = rng.choice(grid, size=p["zones"], replace=False)
     for k, c in enumerate(centres, start=1):
@@ -241,7 +274,9 @@ def make_province(out: Path, n_nodes: int, seed: int) -> dict[str, Any]:
     """Write the province's files to ``out`` (skipped if already there); return a summary."""
     summary_file = out / "province.json"
     if summary_file.is_file():
-        return dict(json.loads(summary_file.read_text()))
+        summary = dict(json.loads(summary_file.read_text()))
+        add_districts(out / "stations.geojson", summary)
+        return summary
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     prov = build_province(n_nodes, seed)
@@ -252,6 +287,25 @@ def make_province(out: Path, n_nodes: int, seed: int) -> dict[str, Any]:
                "generate_s": round(time.perf_counter() - t0, 2)}
     summary_file.write_text(json.dumps(summary) + "\n")
     return summary
+
+
+def add_districts(path: Path, p: dict[str, Any]) -> bool:
+    """Give the stations of a province written before stations had a ``district`` the one
+    :func:`write_people` now writes (from each station's position; the same values), in
+    place and atomically. Returns True when the file was changed."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    feats = data["features"]
+    if not feats or all("district" in f["properties"] for f in feats):
+        return False
+    lon = np.array([f["geometry"]["coordinates"][0] for f in feats])
+    lat = np.array([f["geometry"]["coordinates"][1] for f in feats])
+    where = district_of((lon - ORIGIN[0]) * M_PER_DEG_LON, (lat - ORIGIN[1]) * M_PER_DEG_LAT, p)
+    for f, d in zip(feats, where, strict=True):
+        f["properties"]["district"] = district_name(d)
+    tmp = path.with_suffix(".tmp")
+    _geojson(tmp, feats)
+    tmp.replace(path)
+    return True
 
 
 # --- the operations ---------------------------------------------------------------------------
@@ -295,6 +349,129 @@ print(json.dumps({"inner_s": round(statistics.median(runs), 4),
 }
 
 
+_INNER["live_map"] = """
+import json, runpy
+bench = runpy.run_path(BENCH)
+print(json.dumps(bench["live_map_inner"](FILES, officers=LIVE_OFFICERS, repeat=LIVE_REPEAT)))
+"""
+
+
+def live_map_inner(files: tuple[str, str, str, str], *, officers: int = 20_000,
+                   repeat: int = 3) -> dict[str, Any]:
+    """What one live-map refresh costs with ``officers`` live positions (op ``live_map``).
+
+    As ``pages/live-map.py`` does on each refresh: read the latest positions from a SQLite
+    store, merge them and re-run coverage (``live_coverage``, reusing the last view when
+    nothing moved), per-district figures, the layers (``map_layers``), and the script
+    st_folium sends (the base map's, then each group's). Timed at whole-province view and
+    with one district picked, with every officer moved since the last refresh (a new
+    position each) and with nothing moved. The roster is the province's, repeated to
+    ``officers`` with new ids when shorter (SYNTHETIC). ``first_view_s``: from the cached
+    graph to the first refresh's script (load, ``analyse``, districts, the roads file).
+    """
+    import statistics
+    import tempfile
+    import time as clock
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    import geopandas as gpd
+    import pandas as pd
+    from streamlit_folium import _get_feature_group_string, _get_map_string
+
+    from coverage.briefing.livemap import map_layers
+    from coverage.briefing.mapview import base_map, write_roads
+    from coverage.data.dataset import load_dataset
+    from coverage.data.districts import districts_of, read_district_column
+    from coverage.engine.analysis import analyse
+    from coverage.engine.rollup import district_figures
+    from coverage.ops.positions import latest_positions, live_coverage
+    from coverage.ops.store import Position, open_store, to_us
+
+    t0 = clock.perf_counter()
+    ds = load_dataset(*files)
+    base_roster = ds.officers
+    if len(base_roster) < officers:
+        reps = math.ceil(officers / len(base_roster))
+        frame = pd.concat([base_roster] * reps, ignore_index=True).iloc[:officers].copy()
+        frame["officer_id"] = [f"SIM-{i:06d}" for i in range(officers)]
+        ds = replace(ds, officers=gpd.GeoDataFrame(frame, geometry="geometry",
+                                                   crs=base_roster.crs))
+    cov = analyse(ds)
+    districts = districts_of(ds.stations, ds.zones, read_district_column(files[1]))
+    out_dir = Path(tempfile.mkdtemp(prefix="live-map-roads-"))
+    roads_file = out_dir / write_roads(ds.network, out_dir)
+    setup_s = clock.perf_counter() - t0
+    net = ds.network
+    rng = np.random.default_rng(11)
+    home = ds.officers.geometry
+    ids = ds.officers["officer_id"].astype(str).tolist()
+
+    def positions(step: int) -> list[Position]:
+        """Each officer within about 600 m of their roster place, snapped to a road."""
+        lon = home.x.to_numpy() + rng.normal(0, 600 / M_PER_DEG_LON, len(ids))
+        lat = home.y.to_numpy() + rng.normal(0, 600 / M_PER_DEG_LAT, len(ids))
+        node, _ = net.nearest_nodes(lon, lat)
+        at = datetime.now(UTC) - timedelta(seconds=30) + timedelta(seconds=step)
+        return [Position(o, float(net.lat[k]), float(net.lon[k]), to_us(at), at.isoformat(),
+                         source="simulated") for o, k in zip(ids, node, strict=True)]
+
+    rows: dict[str, Any] = {"officers": len(ids), "nodes": net.n_nodes,
+                            "districts": len(districts.names), "setup_s": round(setup_s, 3),
+                            "roads_file_mb": round(roads_file.stat().st_size / 1e6, 3)}
+    picked = districts.names[len(districts.names) // 2] if districts.grouped else None
+    with tempfile.TemporaryDirectory() as tmp, open_store(f"sqlite:///{tmp}/l.db") as store:
+        step = 0
+
+        def write() -> None:
+            nonlocal step
+            step += 1
+            store.write_batch(store.begin_ingest("bench", "ndjson", "simulated"),
+                              positions(step), [])
+
+        def refresh(district: str | None, previous: Any) -> tuple[Any, dict[str, float], int]:
+            t = {}
+            a = clock.perf_counter()
+            live = latest_positions(store)
+            t["read"] = clock.perf_counter() - a
+            a = clock.perf_counter()
+            view = live_coverage(cov, live, previous=previous)
+            t["coverage"] = clock.perf_counter() - a
+            a = clock.perf_counter()
+            figures = district_figures(view.coverage, districts)
+            drawn = map_layers(view.coverage, districts, officers=view.officers,
+                               district=district, figures=figures)
+            t["layers"] = clock.perf_counter() - a
+            a = clock.perf_counter()
+            m = base_map(net, roads_url="/app/static/roads/" + roads_file.name)
+            script = _get_map_string(m) + "".join(
+                _get_feature_group_string(g, m, i) for i, g in enumerate(drawn.groups))
+            t["script"] = clock.perf_counter() - a
+            t["total"] = sum(t.values())
+            return view, t, len(script.encode())
+
+        write()
+        view, first, first_bytes = refresh(None, None)
+        rows["first_view_s"] = round(setup_s + first["total"], 3)
+        rows["first_view_kb"] = round(first_bytes / 1e3, 1)
+        rows["first_refresh_s"] = round(first["total"], 3)
+        for label, district in (("province", None), ("district", picked)):
+            for moved in (True, False):
+                runs = []
+                for _ in range(max(1, repeat)):
+                    if moved:
+                        write()
+                    view, t, size = refresh(district, view)
+                    runs.append((t, size))
+                key = f"{label}_{'moved' if moved else 'still'}"
+                for part in ("read", "coverage", "layers", "script", "total"):
+                    rows[f"{key}_{part}_s"] = round(statistics.median(r[0][part] for r in runs),
+                                                    3)
+                rows[f"{key}_kb"] = round(statistics.median(r[1] for r in runs) / 1e3, 1)
+        rows["picked"] = picked
+    return rows
+
+
 def _command(op: str, files: dict[str, Path], workers: int) -> list[str]:
     py = sys.executable
     common = ["--roads", str(files["roads"]), "--stations", str(files["stations"]),
@@ -306,6 +483,8 @@ def _command(op: str, files: dict[str, Path], workers: int) -> list[str]:
         args = (repr(str(files["roads"])), repr(str(files["stations"])),
                 repr(str(files["zones"])), repr(str(files["officers"])))
         code = (f"FILES = ({', '.join(args)})\nSUSPEND = {str(files['suspend'])!r}\n"
+                f"BENCH = {str(Path(__file__).resolve())!r}\n"
+                f"LIVE_OFFICERS = {LIVE_OFFICERS}\nLIVE_REPEAT = {LIVE_REPEAT}\n"
                 + _INNER[op])
         return [py, "-c", code]
     if op == "report":
