@@ -203,6 +203,8 @@ def page_header(title: str, page: str) -> Session:
     """Title, role check and the demo banner: the first call of every page."""
     current = require(page)
     st.title(title)
-    if settings.demo_mode() or data_is_demo():
+    if data_is_demo():
         demo_banner()
+    elif settings.demo_mode():
+        demo_banner(demo_data=False)
     return current

@@ -57,13 +57,17 @@ def say(message: str) -> None:
     st.write(md(message))
 
 
-def demo_banner() -> None:
-    """Say plainly that the data on screen is synthetic."""
-    st.warning(
-        "SYNTHETIC DEMO DATA: the Peshawar demo district's roads, stations, officers and "
-        "positions are simulated (see geodata/README.md). Not a real deployment.",
-        icon=":material/science:",
-    )
+def demo_banner(*, demo_data: bool = True) -> None:
+    """Say plainly what on screen is synthetic: the bundled district, or (a demo session on
+    an uploaded dataset) the session itself; simulated positions are told on the live map."""
+    if demo_data:
+        text = ("SYNTHETIC DEMO DATA: the Peshawar demo district's roads, stations, officers "
+                "and positions are simulated (see geodata/README.md). Not a real deployment.")
+    else:
+        text = ("DEMO SESSION (SECCOV_DEMO=1, no login): the data on screen is the uploaded "
+                "dataset, not the bundled demo district; the demo's simulated feed does not "
+                "run on it.")
+    st.warning(text, icon=":material/science:")
 
 
 def problems_view(problems: Any) -> Any:

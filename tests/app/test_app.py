@@ -338,3 +338,16 @@ def test_a_demo_feed_that_died_is_started_again(demo_env, monkeypatch) -> None:
     state.stop_demo_feeds()
     again[0].thread.join(timeout=10)
     time.sleep(0)
+
+
+def test_demo_session_on_an_uploaded_dataset_does_not_claim_the_demo_district(
+        demo_env, monkeypatch) -> None:
+    """A demo session with another dataset active says it is a demo session, without
+    calling the data the Peshawar demo district (seen with the synthetic province)."""
+    from ui import auth
+
+    monkeypatch.setattr(auth, "data_is_demo", lambda: False)
+    at = _app()
+    banners = [w.value for w in at.warning]
+    assert any("DEMO SESSION" in b and "uploaded dataset" in b for b in banners)
+    assert not any("Peshawar" in b for b in banners)
