@@ -61,7 +61,9 @@ def live_view() -> None:
                        figures=figures, under=under)
     left, right = st.columns([5, 2])
     with right:
-        maps.gap_list(view, key="live_gaps", zoom_key="live_zoom")
+        maps.gap_list(view, key="live_gaps", zoom_key="live_zoom",
+                      district=None if district is None else (
+                          district, districts.zone_ids(district)))
     center, zoom = maps.zoom_to(cov, st.session_state.get("live_zoom"))
     if center is None:
         center, zoom = maps.picked_view(drawn.bounds, key="live_district_used")

@@ -163,14 +163,22 @@ def live_caption(view: LiveCoverage) -> None:
                f"{now:%H:%M:%S %Z} ({settings.local_tz()}).")
 
 
-def gap_list(view: LiveCoverage, *, key: str, zoom_key: str) -> None:
+def gap_list(view: LiveCoverage, *, key: str, zoom_key: str,
+             district: tuple[str, list[str]] | None = None) -> None:
     """The zones with a gap, ranked; selecting a row zooms the map to the zone.
 
-    The zone picked is kept under ``zoom_key`` (by id, so a re-ranked list never moves
-    the map to another zone).
+    ``district`` (name, its zone ids) limits the list to a picked district's zones. The
+    zone picked is kept under ``zoom_key`` (by id, so a re-ranked list never moves the map
+    to another zone).
     """
     table = gap_rows(view.coverage, stale_only=view.stale_only_gaps)
-    st.markdown(f"**Zones with a gap: {len(table)}**")
+    if district is None:
+        st.markdown(f"**Zones with a gap: {len(table)}**")
+    else:
+        everywhere = len(table)
+        table = district_rows(table, district[1])
+        st.markdown(f"**Zones with a gap in {md(district[0])}: {len(table)}** "
+                    f"({everywhere} in all)")
     if not len(table):
         st.caption("Every zone is covered within its target.")
         st.session_state.pop(zoom_key, None)
@@ -368,7 +376,7 @@ def district_table(figures: pd.DataFrame, *, picked: str | None, key: str,
         order = (figures["district"] != picked).to_numpy().argsort(kind="stable")
         figures = figures.iloc[order]
     shown = figures.assign(covered_pct=figures["covered_share"] * 100).drop(
-        columns=["covered_share"])
+        columns=["covered_share"]).astype({"covered_pct": "Float64"})  # no zones: blank
     st.dataframe(
         shown, hide_index=True, width="stretch", key=key,
         height=min(38 + 35 * len(shown), 420),

@@ -91,6 +91,10 @@ class Districts:
         ids = pd.Series(np.asarray(station_ids, dtype=object)).astype(str)
         return ids.map(self.station).fillna(UNASSIGNED).to_numpy(dtype=object)
 
+    def zone_ids(self, name: str) -> list[str]:
+        """The ids of the zones in district ``name`` (in the zones file's order)."""
+        return [str(z) for z in self.zone.index[(self.zone == name).to_numpy()]]
+
     def of_zones(self, zone_ids: object) -> np.ndarray:
         """District of each zone id (an array of str)."""
         ids = pd.Series(np.asarray(zone_ids, dtype=object)).astype(str)

@@ -44,6 +44,11 @@ def test_live_map_picker_and_district_table(demo_env) -> None:  # noqa: F811
     again = _district_table(at)
     assert again["district"].iloc[0] == picked  # the picked district first
     assert _metrics(at)["Available units"] == "310"  # the key figures stay whole-area
+    # the gap list shows the picked district's zones only, as many as its table row says
+    heading = next(m.value for m in at.markdown if m.value.startswith("**Zones with a gap"))
+    in_district = int(again["zones_with_gap"].iloc[0])
+    everywhere = int(_metrics(at)["Zones with a gap"])
+    assert heading.replace("\\", "").endswith(f": {in_district}** ({everywhere} in all)")
 
 
 def test_coverage_page_picker_limits_the_zone_table(demo_env) -> None:  # noqa: F811
