@@ -121,7 +121,6 @@ def _print(args: argparse.Namespace, record: dict[str, Any], text: str) -> None:
 
 
 def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
-    from coverage.briefing.order_pdf import check_order_path, write_order
     from coverage.planning.backfill import backfill, backfill_dict, backfill_table, read_area
     from coverage.planning.order import deployment_order, plan_conditions
     from coverage.planning.scenario_io import load_scenario, save_scenario
@@ -141,7 +140,9 @@ def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
     cov = _baseline(args, stages)
     risk, kit = _readiness(args, cov, stages)
     stages("choosing sites")
-    if args.order is not None:
+    if args.order is not None:  # fpdf and the briefing modules only when an order is asked
+        from coverage.briefing.order_pdf import check_order_path, write_order
+
         check_order_path(args.order)
     bf = backfill(cov, args.reserves, moves=args.moves, max_move_min=args.max_move_min,
                   candidates=args.candidates, area=area, weights=weights,
