@@ -405,7 +405,9 @@ def save_network(net: RoadNetwork, path: str | Path) -> None:
     """Write ``net`` to an ``.npz`` file atomically (no pickles).
 
     Text columns are stored as integer codes into a table of their distinct values, index
-    columns as int32 where they fit: a fraction of fixed-width strings and int64.
+    columns as int32 where they fit: a fraction of fixed-width strings and int64. Each
+    array's data start on a multiple of 64 bytes in the file, so :func:`load_network` can
+    map them as they are (an ordinary ``.npz``: ``numpy.load`` reads it too).
     """
     import pandas as pd
 
@@ -433,10 +435,32 @@ def save_network(net: RoadNetwork, path: str | Path) -> None:
     tmp = Path(name)
     try:
         with open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.array(meta), **arrays)
+            _savez_aligned(fh, {"meta": np.array(meta), **arrays})
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+_ALIGN = 64  # bytes: numpy pads an .npy header to this, and the zip header to it here
+_PAD_ID = 0xD935  # zip extra-field id of the padding (zipalign's; readers skip unknown ids)
+
+
+def _savez_aligned(fh: Any, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+    """``numpy.savez`` (uncompressed ``.npz``), with each member's local zip header padded
+    by an extra field so that its array data start on a multiple of :data:`_ALIGN`."""
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            fixed = fh.tell() + 30 + len(info.filename.encode())
+            pad = -fixed % _ALIGN
+            if 0 < pad < 4:  # an extra field needs 4 bytes of its own
+                pad += _ALIGN
+            if pad:
+                info.extra = _PAD_ID.to_bytes(2, "little") + (pad - 4).to_bytes(2, "little") \
+                    + bytes(pad - 4)
+            with zf.open(info, "w", force_zip64=value.nbytes >= 2**31 - 2**20) as member:
+                npformat.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def load_network(path: str | Path) -> RoadNetwork:
@@ -504,9 +528,27 @@ def _mapped(path: Path) -> dict[str, npt.NDArray[Any]]:
             if math.prod(shape) == 0 or dtype.itemsize == 0:
                 out[name] = np.load(zf.open(info), allow_pickle=False)
                 continue
-            out[name] = np.asarray(np.memmap(fh, dtype=dtype, mode="r", offset=fh.tell(),
-                                             shape=shape, order="F" if fortran else "C"))
+            offset = fh.tell()
+            mapped = np.asarray(np.memmap(fh, dtype=dtype, mode="r", offset=offset,
+                                          shape=shape, order="F" if fortran else "C"))
+            # numpy works slowly on misaligned data: a file from before _savez_aligned is
+            # copied once, member by member
+            out[name] = mapped if offset % max(dtype.alignment, 1) == 0 else mapped.copy()
     return out
+
+
+def _is_aligned(path: Path) -> bool:
+    """Whether every stored member of the ``.npz`` at ``path`` starts its array data on a
+    multiple of :data:`_ALIGN` bytes (as :func:`save_network` writes them)."""
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
+        for info in zf.infolist():
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            start = (info.header_offset + 30 + int.from_bytes(local[26:28], "little")
+                     + int.from_bytes(local[28:30], "little"))
+            if info.compress_type != zipfile.ZIP_STORED or start % _ALIGN:
+                return False
+    return True
 
 
 def _narrow(csr: sp.csr_array) -> sp.csr_array:
@@ -559,6 +601,7 @@ def open_roads(
                 logger.info("%s: %d nodes from cache", path.name, net.n_nodes)
                 for note in net.notes:  # what the first read warned about still holds
                     warnings.warn(note, DataWarning, stacklevel=2)
+                _realign(net, cached)
                 return net
     from coverage.data.roads import OSM_SUFFIXES, load_graph
 
@@ -587,6 +630,18 @@ def open_roads(
         except OSError as exc:
             logger.warning("cannot write graph cache %s: %s", cached, exc)
     return net
+
+
+def _realign(net: RoadNetwork, cached: Path) -> None:
+    """Rewrite a cache file written before its members were aligned (see
+    :func:`save_network`), so later loads map it without copying; once per file."""
+    try:
+        if _is_aligned(cached):
+            return
+        save_network(net, cached)
+        logger.info("%s: rewritten with aligned arrays", cached.name)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        logger.warning("cannot rewrite graph cache %s: %s", cached, exc)
 
 
 def check_extent(

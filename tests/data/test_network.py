@@ -53,10 +53,34 @@ def test_load_maps_the_arrays_and_reads_older_and_compressed_files(tiny_osm: Pat
         assert back.csr.indices.dtype == np.int32
         for k in ("indptr", "indices", "data"):
             np.testing.assert_array_equal(getattr(back.csr, k), getattr(net.csr, k))
+        for k in ("lon", "lat", "node_id", "travel_time_s", "geom_xy"):  # never misaligned
+            assert getattr(back, k).flags.aligned
+        assert back.csr.data.flags.aligned
     cut = (tmp_path / "n.npz").read_bytes()
     (tmp_path / "cut.npz").write_bytes(cut[: len(cut) // 2])
     with pytest.raises(GraphError, match="cannot read compiled graph"):
         load_network(tmp_path / "cut.npz")
+
+
+def test_cache_arrays_are_aligned_and_an_old_cache_is_rewritten(tiny_osm: Path,
+                                                                tmp_path: Path) -> None:
+    """save_network starts each array on a multiple of 64 bytes (mapped as is); a cache
+    written by plain numpy.savez (misaligned) is read, then rewritten aligned by open_roads."""
+    from coverage.data.network import _is_aligned
+
+    first = open_roads(tiny_osm, cache_dir=tmp_path)
+    (cached,) = tmp_path.glob("tiny.osm.*.npz")
+    assert _is_aligned(cached)
+    back = load_network(cached)
+    assert isinstance(back.geom_xy.base, np.memmap)
+    with np.load(cached) as data:
+        arrays = {k: data[k] for k in data.files}
+    np.savez(cached, **arrays)  # the layout before: members wherever they fall
+    assert not _is_aligned(cached)
+    again = open_roads(tiny_osm, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.travel_time_s, first.travel_time_s)
+    assert _is_aligned(cached)
+    assert (load_network(cached).csr != first.csr).nnz == 0
 
 def test_open_roads_uses_cache(tiny_osm: Path, tmp_path: Path, monkeypatch) -> None:
     first = open_roads(tiny_osm, cache_dir=tmp_path)
