@@ -121,7 +121,7 @@ def bucket_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, I
     indices = np.asarray(graph.indices, dtype=idx)
     data = np.asarray(graph.data, dtype=np.float64)
     dist = np.full(n, np.inf)
-    owner = np.full(n, UNREACHED, dtype=np.int64)
+    owner = np.full(n, UNREACHED, dtype=idx)
     src = np.asarray(sources, dtype=np.int64)
     dist[src] = 0.0
     owner[src] = src
@@ -167,7 +167,7 @@ def bucket_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, I
         front = head[here]  # distinct but for exact ties, which only repeat a relaxation
         if not here.all():
             later.append(head[~here])
-    return dist, owner
+    return dist, owner.astype(np.int64)
 
 
 def _bucket_width(data: FloatArray) -> float:
