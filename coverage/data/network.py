@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from numpy.lib import format as npformat
 
 from coverage import settings
+from coverage.data._grid import Grid
+from coverage.data._npz import is_aligned, mapped, savez_aligned
 from coverage.errors import DataWarning, GraphError
 
 if TYPE_CHECKING:  # networkx and scipy.spatial load only where used: a quicker cold start
@@ -36,8 +37,6 @@ logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Nodes per cell of the grid behind :meth:`RoadNetwork.nodes_in_box`, on average.
-GRID_CELL_NODES = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,14 +153,14 @@ class RoadNetwork:
         return np.argsort(self.lon, kind="stable").astype(np.int64)
 
     @cached_property
-    def _grid(self) -> _Grid:
-        return _Grid.of(self.lon, self.lat)
+    def _grid(self) -> Grid:
+        return Grid.of(self.lon, self.lat)
 
     def nodes_in_box(self, x0: float, y0: float, x1: float, y1: float) -> IntArray:
         """Return the nodes with ``x0 <= lon <= x1`` and ``y0 <= lat <= y1``, ascending.
 
-        Only the grid cells the box overlaps are read (see :class:`_Grid`), then tested
-        exactly.
+        Only the grid cells the box overlaps are read (see
+        :class:`coverage.data._grid.Grid`), then tested exactly.
         """
         band = self._grid.candidates(x0, y0, x1, y1)
         lon, lat = self.lon[band], self.lat[band]
@@ -228,64 +227,6 @@ class RoadNetwork:
     def edge_coords(self, k: int) -> FloatArray:
         """Return the (lon, lat) vertices of edge ``k``."""
         return self.geom_xy[self.geom_offsets[k] : self.geom_offsets[k + 1]]
-
-
-@dataclass(frozen=True, eq=False)
-class _Grid:
-    """Nodes bucketed on a regular lon/lat grid (about :data:`GRID_CELL_NODES` per cell, at
-    most 256 x 256 cells): the nodes of cell row ``r``, columns ``a..b``, are
-    ``order[ptr[r * nx + a] : ptr[r * nx + b + 1]]``.
-
-    A point's cell is ``floor((x - x0) * sx)`` clipped to the grid, which never decreases
-    as ``x`` grows (each float step rounds monotonically), so every node inside a box lies
-    in the cells between the box corners' cells.
-    """
-
-    x0: float
-    y0: float
-    sx: float
-    sy: float
-    nx: int
-    ny: int
-    order: IntArray
-    ptr: IntArray
-
-    @classmethod
-    def of(cls, lon: FloatArray, lat: FloatArray) -> _Grid:
-        side = int(min(256, max(1, math.isqrt(max(1, lon.size // GRID_CELL_NODES)))))
-        x0, y0 = (float(lon.min()), float(lat.min())) if lon.size else (0.0, 0.0)
-        span_x = float(lon.max()) - x0 if lon.size else 0.0
-        span_y = float(lat.max()) - y0 if lat.size else 0.0
-        sx = side / span_x if span_x > 0 else 0.0
-        sy = side / span_y if span_y > 0 else 0.0
-        grid = cls(x0, y0, sx, sy, side, side, np.empty(0, dtype=np.int64),
-                   np.empty(0, dtype=np.int64))
-        cell = (grid._row(lat) * side + grid._col(lon)).astype(np.uint16)
-        order = np.argsort(cell, kind="stable").astype(np.int64)  # radix sort of 16 bits
-        ptr = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=side * side))])
-        return replace(grid, order=order, ptr=ptr.astype(np.int64))
-
-    def _col(self, x: npt.ArrayLike) -> IntArray:
-        return np.clip(np.floor((np.asarray(x, dtype=np.float64) - self.x0) * self.sx),
-                       0, self.nx - 1).astype(np.int64)
-
-    def _row(self, y: npt.ArrayLike) -> IntArray:
-        return np.clip(np.floor((np.asarray(y, dtype=np.float64) - self.y0) * self.sy),
-                       0, self.ny - 1).astype(np.int64)
-
-    def candidates(self, x0: float, y0: float, x1: float, y1: float) -> IntArray:
-        """Nodes of the cells a box overlaps (a superset of the nodes inside it)."""
-        if not (x0 <= x1 and y0 <= y1):
-            return np.empty(0, dtype=np.int64)
-        a, b = (int(v) for v in self._col([x0, x1]))
-        r0, r1 = (int(v) for v in self._row([y0, y1]))
-        rows = np.arange(r0, r1 + 1) * self.nx
-        starts, stops = self.ptr[rows + a], self.ptr[rows + b + 1]
-        if rows.size == 1:
-            return self.order[int(starts[0]) : int(stops[0])]
-        counts = stops - starts
-        pos = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
-        return self.order[pos]
 
 
 def min_per_pair(
@@ -435,44 +376,22 @@ def save_network(net: RoadNetwork, path: str | Path) -> None:
     tmp = Path(name)
     try:
         with open(tmp, "wb") as fh:
-            _savez_aligned(fh, {"meta": np.array(meta), **arrays})
+            savez_aligned(fh, {"meta": np.array(meta), **arrays})
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-_ALIGN = 64  # bytes: numpy pads an .npy header to this, and the zip header to it here
-_PAD_ID = 0xD935  # zip extra-field id of the padding (zipalign's; readers skip unknown ids)
-
-
-def _savez_aligned(fh: Any, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
-    """``numpy.savez`` (uncompressed ``.npz``), with each member's local zip header padded
-    by an extra field so that its array data start on a multiple of :data:`_ALIGN`."""
-    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED
-            fixed = fh.tell() + 30 + len(info.filename.encode())
-            pad = -fixed % _ALIGN
-            if 0 < pad < 4:  # an extra field needs 4 bytes of its own
-                pad += _ALIGN
-            if pad:
-                info.extra = _PAD_ID.to_bytes(2, "little") + (pad - 4).to_bytes(2, "little") \
-                    + bytes(pad - 4)
-            with zf.open(info, "w", force_zip64=value.nbytes >= 2**31 - 2**20) as member:
-                npformat.write_array(member, np.asanyarray(value), allow_pickle=False)
-
-
 def load_network(path: str | Path) -> RoadNetwork:
     """Read a network written by :func:`save_network`; raises GraphError if unreadable.
 
-    The arrays are mapped from the file, not read (:func:`_mapped`): a part no one touches
-    (the drawn shapes, for a report) costs nothing, and the rest is read from the page cache
-    as it is used.
+    The arrays are mapped from the file, not read (:func:`coverage.data._npz.mapped`): a part
+    no one touches (the drawn shapes, for a report) costs nothing, and the rest is read from
+    the page cache as it is used.
     """
     path = Path(path)
     try:
-        data = _mapped(path)
+        data = mapped(path)
         meta = json.loads(str(data["meta"]))
         if meta.get("format") != settings.CACHE_FORMAT:
             msg = f"{path.name}: compiled graph format {meta.get('format')} is outdated"
@@ -498,57 +417,6 @@ def load_network(path: str | Path) -> RoadNetwork:
     net.__dict__["csr"] = csr  # the cached properties, as computed when it was saved
     net.__dict__["max_speed_mps"] = float(meta["max_speed_mps"])
     return net
-
-
-def _mapped(path: Path) -> dict[str, npt.NDArray[Any]]:
-    """The arrays of an ``.npz`` written by :func:`numpy.savez`, memory-mapped read-only.
-
-    ``savez`` stores each ``.npy`` member uncompressed, so its data lie in the file as they
-    are: after the member's local zip header and the ``.npy`` header. A compressed member,
-    or one holding Python objects, is read the ordinary way.
-    """
-    out: dict[str, npt.NDArray[Any]] = {}
-    with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
-        for info in zf.infolist():
-            name = info.filename.removesuffix(".npy")
-            fh.seek(info.header_offset)
-            local = fh.read(30)
-            if info.compress_type != zipfile.ZIP_STORED or local[:4] != b"PK\x03\x04":
-                out[name] = np.load(zf.open(info), allow_pickle=False)
-                continue
-            fh.seek(info.header_offset + 30 + int.from_bytes(local[26:28], "little")
-                    + int.from_bytes(local[28:30], "little"))
-            version = npformat.read_magic(fh)
-            read_header = (npformat.read_array_header_1_0 if version == (1, 0)
-                           else npformat.read_array_header_2_0)
-            shape, fortran, dtype = read_header(fh)
-            if dtype.hasobject:
-                msg = f"{info.filename} holds Python objects"
-                raise ValueError(msg)
-            if math.prod(shape) == 0 or dtype.itemsize == 0:
-                out[name] = np.load(zf.open(info), allow_pickle=False)
-                continue
-            offset = fh.tell()
-            mapped = np.asarray(np.memmap(fh, dtype=dtype, mode="r", offset=offset,
-                                          shape=shape, order="F" if fortran else "C"))
-            # numpy works slowly on misaligned data: a file from before _savez_aligned is
-            # copied once, member by member
-            out[name] = mapped if offset % max(dtype.alignment, 1) == 0 else mapped.copy()
-    return out
-
-
-def _is_aligned(path: Path) -> bool:
-    """Whether every stored member of the ``.npz`` at ``path`` starts its array data on a
-    multiple of :data:`_ALIGN` bytes (as :func:`save_network` writes them)."""
-    with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
-        for info in zf.infolist():
-            fh.seek(info.header_offset)
-            local = fh.read(30)
-            start = (info.header_offset + 30 + int.from_bytes(local[26:28], "little")
-                     + int.from_bytes(local[28:30], "little"))
-            if info.compress_type != zipfile.ZIP_STORED or start % _ALIGN:
-                return False
-    return True
 
 
 def _narrow(csr: sp.csr_array) -> sp.csr_array:
@@ -636,7 +504,7 @@ def _realign(net: RoadNetwork, cached: Path) -> None:
     """Rewrite a cache file written before its members were aligned (see
     :func:`save_network`), so later loads map it without copying; once per file."""
     try:
-        if _is_aligned(cached):
+        if is_aligned(cached):
             return
         save_network(net, cached)
         logger.info("%s: rewritten with aligned arrays", cached.name)

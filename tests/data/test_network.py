@@ -66,7 +66,7 @@ def test_cache_arrays_are_aligned_and_an_old_cache_is_rewritten(tiny_osm: Path,
                                                                 tmp_path: Path) -> None:
     """save_network starts each array on a multiple of 64 bytes (mapped as is); a cache
     written by plain numpy.savez (misaligned) is read, then rewritten aligned by open_roads."""
-    from coverage.data.network import _is_aligned
+    from coverage.data._npz import is_aligned as _is_aligned
 
     first = open_roads(tiny_osm, cache_dir=tmp_path)
     (cached,) = tmp_path.glob("tiny.osm.*.npz")
@@ -199,7 +199,7 @@ def test_nodes_in_box_equals_the_mask(tiny_osm: Path) -> None:
 def test_nodes_in_box_on_the_grid_equals_the_mask(seed: int) -> None:
     """Many nodes (several per grid cell, some on the same line of longitude or latitude as
     a box edge, some at the extent's corners): every box gives exactly the masked nodes."""
-    from coverage.data.network import _Grid
+    from coverage.data._grid import Grid as _Grid
 
     rng = np.random.default_rng(seed)
     n = 5000
