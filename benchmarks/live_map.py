@@ -35,7 +35,7 @@ from coverage.briefing.livemap import map_layers
 from coverage.briefing.mapview import base_map, coverage_map
 from coverage.data.dataset import load_dataset
 from coverage.data.demo import DEMO_DIR
-from coverage.data.districts import districts_of, read_district_column
+from coverage.data.districts import districts_of
 from coverage.engine.analysis import analyse
 from coverage.engine.rollup import district_figures
 from coverage.ops.positions import latest_positions, live_coverage
@@ -81,8 +81,7 @@ def main() -> None:
 
         timings: dict[str, list[float]] = {"read": [], "coverage": [], "layers": [],
                                            "script": []}
-        districts = districts_of(ds.stations, ds.zones,
-                                 read_district_column(DEMO / "stations.geojson"))
+        districts = districts_of(ds.stations, ds.zones)
         for _ in range(args.repeat):
             t = time.perf_counter()
             live = latest_positions(store)

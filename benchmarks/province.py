@@ -382,7 +382,7 @@ def live_map_inner(files: tuple[str, str, str, str], *, officers: int = 20_000,
     from coverage.briefing.livemap import map_layers
     from coverage.briefing.mapview import base_map, write_roads
     from coverage.data.dataset import load_dataset
-    from coverage.data.districts import districts_of, read_district_column
+    from coverage.data.districts import districts_of
     from coverage.engine.analysis import analyse
     from coverage.engine.rollup import district_figures
     from coverage.ops.positions import latest_positions, live_coverage
@@ -398,7 +398,7 @@ def live_map_inner(files: tuple[str, str, str, str], *, officers: int = 20_000,
         ds = replace(ds, officers=gpd.GeoDataFrame(frame, geometry="geometry",
                                                    crs=base_roster.crs))
     cov = analyse(ds)
-    districts = districts_of(ds.stations, ds.zones, read_district_column(files[1]))
+    districts = districts_of(ds.stations, ds.zones)
     out_dir = Path(tempfile.mkdtemp(prefix="live-map-roads-"))
     roads_file = out_dir / write_roads(ds.network, out_dir)
     setup_s = clock.perf_counter() - t0

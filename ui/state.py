@@ -22,7 +22,7 @@ from coverage.briefing.layers import NodeGrid, node_grid
 from coverage.briefing.mapview import write_roads
 from coverage.data.dataset import Dataset, load_dataset
 from coverage.data.demo import DEMO_FILES, DEMO_SUSPENSION
-from coverage.data.districts import Districts, districts_of, read_district_column
+from coverage.data.districts import Districts, districts_of
 from coverage.engine.analysis import Coverage, analyse
 from coverage.errors import CoverageError
 from coverage.ops import accounts, workspace
@@ -146,7 +146,7 @@ def grid() -> NodeGrid:
 @st.cache_resource(max_entries=3)
 def _districts(key: tuple[tuple[str, str], ...]) -> Districts:
     ds = _dataset(key)
-    return districts_of(ds.stations, ds.zones, read_district_column(dict(key)["stations"]))
+    return districts_of(ds.stations, ds.zones)
 
 
 def districts() -> Districts:

@@ -25,33 +25,17 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage.data._files import _open
 from coverage.data.network import great_circle_m
 
 logger = logging.getLogger(__name__)
 
 #: The district of a station whose district (or division) cell is empty.
 UNASSIGNED = "Unassigned"
-
-
-def read_district_column(path: str | Path) -> dict[str, str] | None:
-    """Return ``station_id -> district`` from the stations file's ``district`` column.
-
-    :func:`coverage.data.loaders.read_stations` does not keep that optional column, so it
-    is read here from the same file (CSV, GeoJSON, GeoPackage, zipped Shapefile). None when
-    the file has no ``district`` column; empty cells map to :data:`UNASSIGNED`. The file
-    has already been validated by the loader; a missing ``station_id`` column gives None.
-    """
-    _src, df, _geom = _open(path, "stations")
-    if "district" not in df.columns or "station_id" not in df.columns:
-        return None
-    return {str(s): _name(v) for s, v in zip(df["station_id"], df["district"], strict=True)}
 
 
 def _name(value: object) -> str:
@@ -105,15 +89,17 @@ def districts_of(stations: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
                  district: Mapping[str, str] | None = None) -> Districts:
     """Return the districts of ``stations`` and ``zones`` (see the module docstring).
 
-    ``district`` is the stations file's ``district`` column
-    (:func:`read_district_column`); without it the frame's ``division`` column is used when
-    any station has one, else there is no grouping.
+    ``district`` (station id -> name) overrides the frame's ``district`` column (kept by
+    :func:`coverage.data.loaders.read_stations`); without either, the frame's ``division``
+    column is used when any station has one, else there is no grouping.
     """
     sid = stations["station_id"].astype(str).to_numpy(dtype=object)
     zid = zones["zone_id"].astype(str).to_numpy(dtype=object)
     column: str | None = None
     if district is not None:
         column, names = "district", [_name(district.get(s)) for s in sid]
+    elif "district" in stations and stations["district"].notna().any():
+        column, names = "district", [_name(v) for v in stations["district"]]
     elif "division" in stations and stations["division"].notna().any():
         column, names = "division", [_name(v) for v in stations["division"]]
     if column is None or not len(sid):

@@ -260,21 +260,25 @@ def read_stations(path: str | Path) -> gpd.GeoDataFrame:
     Parameters
     ----------
     path
-        Columns ``station_id, name``; optional ``division, sanctioned_strength, vehicles``.
+        Columns ``station_id, name``; optional ``division, sanctioned_strength, vehicles``
+        and ``district`` (the district a station belongs to, for the district picker: see
+        :mod:`coverage.data.districts`; not in DATA.md, an extension).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        A new frame: ``station_id``, ``name`` (str), ``division`` (object, str or None),
-        ``sanctioned_strength``, ``vehicles`` (Int64), Point ``geometry`` in EPSG:4326.
+        A new frame: ``station_id``, ``name`` (str), ``division`` and ``district`` (object,
+        str or None), ``sanctioned_strength``, ``vehicles`` (Int64), Point ``geometry`` in
+        EPSG:4326.
         Raises DataError listing every problem in the file, by row and column.
     """
     src, df, geom = _open(path, "stations")
     df = _columns(src, df, ("station_id", "name", *(("lat", "lon") if src.csv else ())),
-                  ("division", "sanctioned_strength", "vehicles"))
+                  ("division", "sanctioned_strength", "vehicles", "district"))
     sid = _ids(src, df, "station_id", "station")
     name = _text(src, df, "name", what="station")
     division = _text(src, df, "division", required=False)
+    district = _text(src, df, "district", required=False)
     counts = [_number(src, df, col, whole=True, ok=lambda v: v >= 0,
                       fix="give a whole number >= 0, or leave it empty")
               for col in ("sanctioned_strength", "vehicles")]
@@ -283,7 +287,8 @@ def read_stations(path: str | Path) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(
         {"station_id": sid.astype(str), "name": name.astype(str),
          "division": pd.Series([None if pd.isna(v) else v for v in division], dtype=object),
-         "sanctioned_strength": counts[0].astype("Int64"), "vehicles": counts[1].astype("Int64")},
+         "sanctioned_strength": counts[0].astype("Int64"), "vehicles": counts[1].astype("Int64"),
+         "district": pd.Series([None if pd.isna(v) else v for v in district], dtype=object)},
         geometry=gpd.points_from_xy(lon, lat), crs=WGS84,
     )
     src.emit("stations", len(out))

@@ -14,7 +14,6 @@ from coverage.data.districts import (
     UNASSIGNED,
     districts_of,
     natural_key,
-    read_district_column,
 )
 from tests.support.tiny import haversine_m, write
 
@@ -34,18 +33,24 @@ def _zones(boxes: list[tuple[float, float, float, float]]) -> gpd.GeoDataFrame:
                             geometry=[box(*b) for b in boxes], crs="EPSG:4326")
 
 
-def test_district_column_is_read_from_geojson_and_csv(tmp_path) -> None:
+def test_district_column_is_kept_by_the_loader_from_geojson_and_csv(tmp_path) -> None:
+    from coverage.data.loaders import read_stations
+
     feats = [{"type": "Feature", "properties": {"station_id": s, "name": s, "district": d},
               "geometry": {"type": "Point", "coordinates": [71.5, 34.0]}}
              for s, d in (("A", "District 2"), ("B", " "), ("C", None))]
     gj = write(tmp_path / "stations.geojson",
                json.dumps({"type": "FeatureCollection", "features": feats}))
-    assert read_district_column(gj) == {"A": "District 2", "B": UNASSIGNED, "C": UNASSIGNED}
+    zn = _zones([(71.49, 33.99, 71.51, 34.01)])
+    d = districts_of(read_stations(gj), zn)
+    assert d.column == "district"
+    assert d.station.to_dict() == {"A": "District 2", "B": UNASSIGNED, "C": UNASSIGNED}
     csv = write(tmp_path / "stations.csv",
                 "station_id,name,lat,lon,district\nA,a,34,71.5,North\nB,b,34,71.6,\n")
-    assert read_district_column(csv) == {"A": "North", "B": UNASSIGNED}
+    assert districts_of(read_stations(csv), zn).station.to_dict() == {"A": "North",
+                                                                       "B": UNASSIGNED}
     plain = write(tmp_path / "plain.csv", "station_id,name,lat,lon\nA,a,34,71.5\n")
-    assert read_district_column(plain) is None
+    assert not districts_of(read_stations(plain), zn).grouped
 
 
 def test_district_column_wins_over_division_and_division_over_nothing() -> None:
@@ -101,7 +106,7 @@ def test_demo_stations_group_by_division() -> None:
     from coverage.data.loaders import read_stations, read_zones
 
     st, zn = read_stations(DEMO_FILES["stations"]), read_zones(DEMO_FILES["zones"])
-    d = districts_of(st, zn, read_district_column(DEMO_FILES["stations"]))
+    d = districts_of(st, zn)
     assert d.column == "division"
     assert set(d.names) == set(st["division"].dropna())
     assert pd.Series(d.zone).isin(d.names).all()

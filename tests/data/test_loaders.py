@@ -85,7 +85,8 @@ def stations(tmp_path: Path) -> gpd.GeoDataFrame:
 def test_stations_csv_columns_dtypes_and_values(tmp_path: Path) -> None:
     st = read_stations(write(tmp_path / "stations.csv", STATIONS_CSV))
     assert list(st.columns) == ["station_id", "name", "division", "sanctioned_strength",
-                                "vehicles", "geometry"]
+                                "vehicles", "district", "geometry"]
+    assert st["district"].tolist() == [None, None]  # optional, for the district picker
     assert isinstance(st.index, pd.RangeIndex)
     assert st.crs.to_epsg() == 4326
     assert pd.api.types.is_string_dtype(st["station_id"])
