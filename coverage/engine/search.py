@@ -141,7 +141,10 @@ def bucket_search(graph: sp.csr_array, sources: IntArray) -> tuple[FloatArray, I
             waiting, at = waiting[keep], at[keep]
             if waiting.size == 0:
                 break
-            bound = max(bound, (math.floor(float(at.min()) / delta) + 1.0) * delta)
+            low = float(at.min())
+            bound = max(bound, (math.floor(low / delta) + 1.0) * delta)
+            if not bound > low:  # low / delta past 2**53: the next bucket would not move
+                bound = math.inf  # finish the few far labels by label correcting
             now = at < bound
             front = _distinct(waiting[now], slot)
             later = [waiting[~now]]

@@ -75,6 +75,38 @@ def test_bucket_search_all_zero_and_no_edges() -> None:
     assert nearest_source(empty, np.array([], dtype=np.int64))[1].tolist() == [-1] * 4
 
 
+def test_bucket_search_finishes_with_huge_times() -> None:
+    """A time whose ratio to the bucket width passes 2**53 (a 1e20 s turnout, a 2e16 s
+    edge) once made the next bucket's bound equal its lowest label: an endless loop."""
+    import signal
+
+    def hung(*_: object) -> None:
+        raise AssertionError("the bucket search did not finish in 20 s")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        _huge_times()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _huge_times() -> None:
+    n = 10
+    rows = np.arange(n - 1)
+    w = np.ones(n - 1)
+    w[4] = 1e20
+    chain = sp.csr_array((w, (rows, rows + 1)), shape=(n, n))
+    seconds, won = bucket_search(chain, np.array([0]))
+    np.testing.assert_array_equal(seconds, scipy_search(chain, np.array([0]))[0])
+    assert won.tolist() == [0] * n
+    delayed = search.with_sources(chain, np.array([0, 7]), np.array([0.0, 1e20]))
+    seconds, _ = bucket_search(delayed, np.array([n, n + 1]))
+    np.testing.assert_array_equal(seconds, scipy_search(delayed, np.array([n, n + 1]))[0])
+    assert seconds[7] == 1e20  # either way: next to 1e20 the few seconds vanish
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_engine_on_the_bucket_search_equals_networkx(seed: int, monkeypatch) -> None:
     """travel_times, without_units (its re-seeded area search) and with_units with delays,
