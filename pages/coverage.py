@@ -27,8 +27,8 @@ figures = district_figures(cov, districts) if districts.grouped else None
 maps.show_key_figures(cov)
 st.subheader("Zones, gaps first" + (f": {feedback.md(district)}" if district else ""))
 table = maps.district_rows(zone_view(cov), district_zone_ids(cov, districts, district))
-picked = st.dataframe(
-    table, hide_index=True, width="stretch", key="cov_table",
+picked = st.dataframe(  # keyed by what orders its rows: a kept selection names the same zone
+    table, hide_index=True, width="stretch", key=f"cov_table-{district}-{threshold:g}",
     on_select="rerun", selection_mode="single-row",
     column_config=maps.ZONE_TABLE_COLUMNS,
 )

@@ -55,7 +55,8 @@ if run:
                               turnout_s=float(turnout))
         took = time.perf_counter() - t0
         st.write(f"Plan chosen in {took:.2f} s; writing the deployment order...")
-        order = deployment_order(bf, conditions=plan_conditions(desk.scenario, desk.zones))
+        order = deployment_order(bf, conditions=plan_conditions(
+            desk.scenario, desk.zones, site_turnout_s=float(turnout)))
         planning.set_last_plan(planning.PlanRun(desk, bf, order, took))
         status.update(label=f"Plan ready in {took:.2f} s: {len(order.lines)} order(s)",
                       state="complete", expanded=False)

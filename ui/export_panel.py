@@ -21,7 +21,6 @@ from coverage.briefing.brief import (
 )
 from coverage.briefing.export import export_html, export_pdf, pdf_map, render_map
 from coverage.engine.analysis import Coverage
-from coverage.planning.readiness import default_as_of
 from ui import readiness as personnel_inputs
 from ui.auth import record
 from ui.feedback import checked
@@ -55,7 +54,7 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
             "readiness levels as of the date below, each unit refusing with its station "
             "level's probability; the export gains the expected objective and each listed "
             "zone's expected covered share (station aggregates only).")
-        risk = _risk_inputs(key, files) if with_expected and files is not None else None
+        risk = _risk_inputs(key) if with_expected and files is not None else None
         if st.button("Prepare export", key=f"{key}-make", icon=":material/build:"):
             with st.status(f"Preparing the {fmt[1:].upper()} briefing...",
                            expanded=True) as status:
@@ -85,13 +84,14 @@ def export_panel(scenario: Coverage, *, baseline: Coverage | None = None,
                 icon=":material/download:", type="primary")
 
 
-def _risk_inputs(key: str, files: dict[str, Path]) -> tuple[date, dict[str, float]]:
-    """The as-of date and the refusal probability per level the export uses (defaults: the
-    newest event's date and ``settings.REFUSAL_P``, as on the Readiness page)."""
-    events = personnel_inputs.personnel(files).events
+def _risk_inputs(key: str) -> tuple[date | None, dict[str, float]]:
+    """The as-of date (None: the newest event's, as on the Readiness page) and the refusal
+    probability per level (default ``settings.REFUSAL_P``) the export uses. Nothing is
+    read here: the personnel files are parsed only when the export is made."""
     c1, *cols = st.columns(1 + len(settings.REFUSAL_P))
-    as_of = c1.date_input("Readiness as of", value=default_as_of(events), key=f"{key}-as-of",
-                          help="Station levels from the events up to this date.")
+    as_of = c1.date_input("Readiness as of", value=None, key=f"{key}-as-of",
+                          help="Station levels from the events up to this date; empty: "
+                               "the newest event's date.")
     probs = {level: col.number_input(f"Refusal p, {level}", 0.0, 1.0, float(p), 0.01,
                                      key=f"{key}-p-{level}")
              for col, (level, p) in zip(cols, settings.REFUSAL_P.items(), strict=True)}
@@ -99,7 +99,7 @@ def _risk_inputs(key: str, files: dict[str, Path]) -> tuple[date, dict[str, floa
 
 
 def _expected(scenario: Coverage, baseline: Coverage | None, files: dict[str, Path],
-              as_of: date, probs: dict[str, float]) -> ExpectedFigures:
+              as_of: date | None, probs: dict[str, float]) -> ExpectedFigures:
     """The expected figures of the export, from the active dataset's personnel files."""
     p = personnel_inputs.personnel(files)
     return checked(expected_figures, scenario, p.events, p.resources, baseline=baseline,

@@ -123,6 +123,7 @@ def _print(args: argparse.Namespace, record: dict[str, Any], text: str) -> None:
 def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
     from coverage.planning.backfill import backfill, backfill_dict, backfill_table, read_area
     from coverage.planning.order import deployment_order, plan_conditions
+    from coverage.planning.scenario import Scenario
     from coverage.planning.scenario_io import load_scenario, save_scenario
 
     if not (math.isfinite(args.turnout_s) and args.turnout_s >= 0):
@@ -150,9 +151,9 @@ def _cmd_backfill(args: argparse.Namespace, stages: Stages) -> int:
                   method=args.method, risk=risk, kit=kit)
     if args.order is not None:
         stages("writing the deployment order")
-        start = load_scenario(args.scenario) if args.scenario is not None else None
-        write_order(deployment_order(bf, conditions=plan_conditions(start) if start else ()),
-                    args.order)
+        start = load_scenario(args.scenario) if args.scenario is not None else Scenario()
+        write_order(deployment_order(bf, conditions=plan_conditions(
+            start, site_turnout_s=args.turnout_s)), args.order)
     stages("done")
     stages.close()
     if args.save_scenario is not None:

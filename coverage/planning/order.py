@@ -126,13 +126,14 @@ def restored_zones(bf: Backfill) -> list[tuple[str, ...]]:
     return out
 
 
-def plan_conditions(scenario: Scenario,
-                    temporary_zones: Sequence[TemporaryZoneLike] = ()) -> tuple[str, ...]:
+def plan_conditions(scenario: Scenario, temporary_zones: Sequence[TemporaryZoneLike] = (),
+                    *, site_turnout_s: float = 0.0) -> tuple[str, ...]:
     """What the plan assumed besides the roster: closures, turnout delays, temporary zones.
 
     ``scenario`` is the one the plan started from (the desk's, or ``--scenario``); its
-    suspensions are counted in the order's heading, not here. Each line is plain text for
-    the order's "Planned under" section.
+    suspensions are counted in the order's heading, not here. ``site_turnout_s`` is the
+    plan's own turnout at the site (``backfill(turnout_s=...)``). Each line is plain text
+    for the order's "Planned under" section.
 
     >>> s = Scenario(closed_roads=((1, 2),), turnout_s=60, unit_turnout_s=(("A", 90.0),))
     >>> for line in plan_conditions(s):
@@ -149,9 +150,13 @@ def plan_conditions(scenario: Scenario,
                 if s.closed_roads else ""]
         out.append("Roads closed: " + "; ".join(w for w in what if w) + ".")
     if s.turnout_s or s.unit_turnout_s:
-        own = (f"; own delay for {len(s.unit_turnout_s)} officer(s)"
+        own = (f"own delay for {len(s.unit_turnout_s)} officer(s)"
                if s.unit_turnout_s else "")
-        out.append(f"Turnout: {s.turnout_s:g} s before every unit moves{own}.")
+        every = f"{s.turnout_s:g} s before every unit moves" if s.turnout_s else ""
+        out.append("Turnout: " + "; ".join(t for t in (every, own) if t) + ".")
+    if site_turnout_s:
+        out.append(f"Turnout at the site: {site_turnout_s:g} s before an officer sent by "
+                   "this order moves on.")
     if s.deploy or s.reassign:
         out.append(f"Already in the scenario: {len(s.deploy)} officer(s) sent to a site, "
                    f"{len(s.reassign)} moved to another station.")

@@ -156,12 +156,15 @@ def test_order_says_what_it_was_planned_under(plan, tmp_path: Path) -> None:
                          target_min=8, min_officers=2)
     start = Scenario(closed_areas=("POLYGON ((0 0, 1 0, 1 1, 0 0))",),
                      closed_roads=((1, 2), (3, 4)), turnout_s=30)
-    conditions = plan_conditions(start, [zone])
+    conditions = plan_conditions(start, [zone], site_turnout_s=120)
     assert conditions == (
         "Roads closed: 1 drawn area(s) (every road touching one); 2 road segment(s) "
         "(both directions).",
         "Turnout: 30 s before every unit moves.",
+        "Turnout at the site: 120 s before an officer sent by this order moves on.",
         "Temporary zone =TZ1 'Rally': priority 1, target 8 min, 2 officer(s) required.")
+    own_only = Scenario(unit_turnout_s=(("A", 90.0),))
+    assert plan_conditions(own_only) == ("Turnout: own delay for 1 officer(s).",)
     order = deployment_order(bf, issued=ISSUED, conditions=conditions)
     rows = list(csv.reader(io.StringIO(order_csv(order).decode("utf-8"))))
     planned = [r[1] for r in rows if r and r[0] == "planned under"]
@@ -188,3 +191,10 @@ def test_cli_order_names_the_scenario_closures(tiny_inputs: dict[str, Path],
                  "--order", str(tmp_path / "o.csv")]) == 0
     rows = list(csv.reader(io.StringIO((tmp_path / "o.csv").read_text(encoding="utf-8"))))
     assert ["planned under", "Turnout: 45 s before every unit moves."] in rows
+    assert main(["backfill", "--roads", str(p["roads"]), "--stations", str(p["stations"]),
+                 "--zones", str(p["zones"]), "--officers", str(p["officers"]),
+                 "--suspend", str(p["suspend"]), "--reserves", "1", "-q",
+                 "--turnout-s", "60", "--order", str(tmp_path / "t.csv")]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8"))))
+    assert [r[1] for r in rows if r and r[0] == "planned under"] == [
+        "Turnout at the site: 60 s before an officer sent by this order moves on."]
