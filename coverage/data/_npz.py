@@ -29,14 +29,16 @@ def savez_aligned(fh: Any, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
         for key, value in arrays.items():
             info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_STORED
-            fixed = fh.tell() + 30 + len(info.filename.encode())
+            zip64 = value.nbytes >= 2**31 - 2**20
+            # zipfile appends its own 20-byte zip64 extra field after ours when forced
+            fixed = fh.tell() + 30 + len(info.filename.encode()) + (20 if zip64 else 0)
             pad = -fixed % ALIGN
             if 0 < pad < 4:  # an extra field needs 4 bytes of its own
                 pad += ALIGN
             if pad:
                 info.extra = PAD_ID.to_bytes(2, "little") + (pad - 4).to_bytes(2, "little") \
                     + bytes(pad - 4)
-            with zf.open(info, "w", force_zip64=value.nbytes >= 2**31 - 2**20) as member:
+            with zf.open(info, "w", force_zip64=zip64) as member:
                 npformat.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
