@@ -37,14 +37,26 @@ _ENGINE = {
 }
 
 
+#: The layers, importable as attributes too (``coverage.engine`` after ``import coverage``).
+_LAYERS = ("data", "engine", "planning", "ops", "briefing", "cli")
+
+
 def __getattr__(name: str) -> Any:
-    """Import an engine name of :data:`__all__` on first use (see :data:`_ENGINE`)."""
+    """Import an engine name of :data:`__all__` (see :data:`_ENGINE`) or a layer on first
+    use."""
     if name in _ENGINE:
         value = getattr(importlib.import_module(f"{__name__}.{_ENGINE[name]}"), name)
         globals()[name] = value
         return value
+    if name in _LAYERS:
+        return importlib.import_module(f"{__name__}.{name}")
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included."""
+    return sorted({*globals(), *_ENGINE, *_LAYERS})
 
 __all__ = [
     "Coverage",

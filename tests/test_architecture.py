@@ -255,3 +255,19 @@ def test_old_module_paths_are_aliases_of_the_new_ones() -> None:
     from coverage.engine.analysis import suspend as moved
 
     assert suspend is moved
+
+
+def test_public_names_and_layers_are_reachable_from_the_package() -> None:
+    """Every name of ``coverage.__all__`` imports (the engine's lazily), ``dir`` lists them,
+    and the layers are attributes of the package as they were before the lazy imports."""
+    import importlib
+
+    import coverage
+
+    for name in coverage.__all__:
+        assert getattr(coverage, name) is not None, name
+        assert name in dir(coverage)
+    for layer in ("data", "engine", "planning", "ops", "briefing", "cli"):
+        assert getattr(coverage, layer) is importlib.import_module(f"coverage.{layer}")
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = coverage.nothing
