@@ -9,6 +9,7 @@ named functions (:func:`set_last_what_if`, :func:`last_what_if`, :func:`current_
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,14 +158,20 @@ def districts() -> Districts:
 
 
 @st.cache_resource(max_entries=3)
-def _roads_url(key: tuple[tuple[str, str], ...]) -> str:
-    name = write_roads(_dataset(key).network, ROOT / "static" / "roads")
+def _roads_url(key: tuple[tuple[str, str], ...]) -> str | None:
+    try:
+        name = write_roads(_dataset(key).network, ROOT / "static" / "roads")
+    except OSError as exc:  # a read-only or full app folder: the map carries its roads
+        logging.getLogger(__name__).warning("roads file not written (%s): the map carries "
+                                            "the roads itself", exc)
+        return None
     return f"{static_assets()}/roads/{name}"
 
 
-def roads_url() -> str:
+def roads_url() -> str | None:
     """Where the browser fetches the active network's main roads (written once, served
-    from ./static/roads), so the map's script stays small."""
+    from ./static/roads), so the map's script stays small; None when the file cannot be
+    written (the map then carries the roads itself)."""
     dataset()
     return checked(_roads_url, _key(current_files()))
 

@@ -187,14 +187,16 @@ def officer_clusters(cov: Coverage, officers: gpd.GeoDataFrame | None = None, *,
 
 
 def cluster_style(props: dict[str, Any]) -> dict[str, Any]:
-    """A cluster's circle: area grows with its officers; on-duty blue, else off-duty grey;
-    dashed grey when most of its positions are stale."""
+    """A cluster's circle: area grows with its officers; coloured by the first status it
+    holds of on duty, reserve, suspended, off duty (a cluster of suspended officers is not
+    drawn as off duty); dashed grey when most of its positions are stale."""
     n = int(props.get("officers", 0))
     radius = int(min(12, 3 + round(1.2 * np.sqrt(max(n, 0)))))
     if 2 * int(props.get("stale", 0)) > n:
         s = STALE_STYLE
     else:
-        s = STATUS_STYLE["on_duty" if int(props.get("on_duty", 0)) else "off_duty"]
+        held = [k for k in ("on_duty", "reserve", "suspended") if int(props.get(k, 0))]
+        s = STATUS_STYLE[held[0] if held else "off_duty"]
     style: dict[str, Any] = {"color": s["color"], "fillColor": s["color"], "radius": radius,
                              "weight": 1.5, "fillOpacity": 0.35}
     if s.get("dash"):

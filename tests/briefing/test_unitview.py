@@ -89,9 +89,37 @@ def test_cluster_style_grows_and_greys_when_mostly_stale() -> None:
     assert cluster_style({"officers": 10, "on_duty": 9, "stale": 6}).get("dashArray")
 
 
+def test_a_cluster_of_suspended_officers_is_not_drawn_as_off_duty() -> None:
+    from coverage.briefing._style import STATUS_STYLE
+
+    def colour(**counts: int) -> str:
+        return cluster_style({"officers": sum(counts.values()), "stale": 0, **counts})["color"]
+
+    assert colour(suspended=5) == STATUS_STYLE["suspended"]["color"]
+    assert cluster_style({"officers": 5, "suspended": 5, "stale": 0}).get("dashArray")
+    assert colour(suspended=5, off_duty=9) == STATUS_STYLE["suspended"]["color"]
+    assert colour(reserve=2, suspended=5) == STATUS_STYLE["reserve"]["color"]
+    assert colour(on_duty=1, suspended=5) == STATUS_STYLE["on_duty"]["color"]
+    assert colour(off_duty=3) == STATUS_STYLE["off_duty"]["color"]
+
+
+def test_roads_file_written_once_under_its_hash(tmp_path) -> None:
+    from coverage.briefing.roadview import write_roads
+
+    name = write_roads(cov_network(), tmp_path)
+    assert write_roads(cov_network(), tmp_path) == name
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temp file left behind
+
+
 def test_officer_points_are_sent_rounded(cov) -> None:
     off = many(cov, 20)
     page = _rendered(officers_group(officers_layer(cov, off)))
     x = float(off.geometry.x.iloc[0])
     assert f"{x:.12f}"[:14] not in page
     assert str(round(x, COORD_DIGITS)) in page
+
+
+def cov_network():
+    from coverage.data.examples import example_dataset
+
+    return example_dataset().network
