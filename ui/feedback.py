@@ -65,8 +65,8 @@ def demo_banner(*, demo_data: bool = True) -> None:
                 "and positions are simulated (see geodata/README.md). Not a real deployment.")
     else:
         text = ("DEMO SESSION (SECCOV_DEMO=1, no login): the data on screen is the uploaded "
-                "dataset, not the bundled demo district; the demo's simulated feed does not "
-                "run on it.")
+                "dataset, not the bundled demo district. Simulated positions are labelled "
+                "SIMULATED where they are counted.")
     st.warning(text, icon=":material/science:")
 
 

@@ -153,7 +153,7 @@ def live_caption(view: LiveCoverage) -> None:
         source = (f"{view.live_reports} officers with live positions, {view.stale} stale "
                   f"({treated})")
     if view.simulated:
-        source += f"; **{view.simulated} positions are SIMULATED** (demo feed)"
+        source += f"; **{view.simulated} positions are SIMULATED** (a simulated feed)"
     if view.off_network:
         source += (f"; {view.off_network} unit(s) more than {settings.SNAP_WARN_M:,.0f} m "
                    f"from a road ({view.off_network_live} at live positions) stand at the "
