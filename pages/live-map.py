@@ -72,10 +72,11 @@ def live_view() -> None:
         st_folium(maps.base_map(), key="live-map", height=620, use_container_width=True,
                   feature_group_to_add=groups, returned_objects=[], center=center,
                   zoom=zoom)
-    if drawn.clusters and district is None:
-        st.caption(f"{len(view.officers):,} officers in view: drawn as {drawn.clusters:,} "
-                   "clusters (circle size by count; hover for each status). Pick a "
-                   "district to see its officers one by one.")
+    if drawn.clusters:
+        st.caption(f"{'Too many officers in this district' if district else 'Officers'} "
+                   f"to draw one by one: drawn as {drawn.clusters:,} clusters (circle size "
+                   "by count; hover for each status)."
+                   + ("" if district else " Pick a district to see its officers."))
     maps.live_caption(view)
     if figures is not None:
         st.markdown(f"**By {(districts.column or 'district').lower()}** (live)")

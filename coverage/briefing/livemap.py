@@ -4,8 +4,12 @@ The app's live map and coverage map draw :func:`map_layers` over a base map that
 changes (:func:`coverage.briefing.mapview.base_map` with ``roads_url``), so a refresh sends
 only these groups. With more than ``points_limit`` officers in view the officers go as
 clusters (:func:`coverage.briefing.unitview.officer_clusters`) and each district gets one
-label with its figures (:func:`district_labels_group`); with a district picked, its officers
-go one by one and only its zones are labelled. Text from data files is escaped.
+label with its figures (:func:`district_labels_group`); with a district picked, only its
+zones are labelled and its officers go one by one (as clusters too when it alone has more
+than ``points_limit``). The cluster grid is laid on the road network's extent (or the
+picked district's), not on where the officers happen to be, so cells stay put from one
+refresh to the next (it widens only for an officer outside that extent). Text from data
+files is escaped.
 """
 
 from __future__ import annotations
@@ -114,6 +118,25 @@ def district_labels_group(cov: Coverage, districts: Districts, figures: pd.DataF
     return group
 
 
+def cluster_bounds(cov: Coverage, districts: Districts, district: str | None,
+                   officers: gpd.GeoDataFrame) -> Bounds:
+    """Where the cluster grid lies: the picked district's extent, else the network's,
+    widened to take in any officer outside it (so the grid keeps its cells across)."""
+    fixed: Bounds | None = None
+    if district is not None:
+        fixed = district_bounds(cov, districts, district)
+    net = cov.dataset.network
+    if fixed is None and net.n_nodes:
+        fixed = (float(net.lon.min()), float(net.lat.min()), float(net.lon.max()),
+                 float(net.lat.max()))
+    if not len(officers):
+        return fixed if fixed is not None else (0.0, 0.0, 1.0, 1.0)
+    x0, y0, x1, y1 = (float(v) for v in officers.total_bounds)
+    if fixed is None:
+        return (x0, y0, x1, y1)
+    return (min(fixed[0], x0), min(fixed[1], y0), max(fixed[2], x1), max(fixed[3], y1))
+
+
 def map_layers(cov: Coverage, districts: Districts, *,
                officers: gpd.GeoDataFrame | None = None, district: str | None = None,
                figures: pd.DataFrame | None = None, points_limit: int = POINTS_LIMIT,
@@ -138,7 +161,8 @@ def map_layers(cov: Coverage, districts: Districts, *,
         groups.append(zone_labels_group(cov))
     clusters = 0
     if clustered:
-        cells = officer_clusters(cov, shown)
+        cells = officer_clusters(cov, shown,
+                                 bounds=cluster_bounds(cov, districts, district, shown))
         clusters = len(cells)
         groups.append(clusters_group(cells))
         if figures is not None and district is None and districts.grouped:

@@ -120,3 +120,37 @@ def test_view_group_moves_the_map_once_per_requested_view(cov) -> None:
     assert "if (window.__seccovView !== key)" in one
     assert "})(map_div);" in one.split("__seccovView", 1)[1]  # the map, not the group
     assert 'var key = "34.0,71.5,14";' in sent(cov, [view_group((34.0, 71.5), 14)])
+
+
+def test_cluster_cells_stay_put_when_an_outlying_officer_moves(cov, districts) -> None:
+    """The grid lies on the network's extent, not the officers': moving the easternmost
+    officer (inside the network's extent) changes no other officer's cell. On the
+    officers' own extent, as before, the same move shifts the cells."""
+    import geopandas as gpd
+    import numpy as np
+
+    from coverage.briefing.livemap import cluster_bounds
+    from coverage.briefing.unitview import officer_clusters
+
+    net = cov.dataset.network
+    rng = np.random.default_rng(3)
+    off = many(cov, 3000)
+    x = net.lon.min() + (0.2 + 0.6 * rng.random(len(off))) * np.ptp(net.lon)
+    y = net.lat.min() + (0.2 + 0.6 * rng.random(len(off))) * np.ptp(net.lat)
+    off = off.set_geometry(gpd.points_from_xy(x, y, crs="EPSG:4326"))
+    east = int(np.argmax(x))
+    x2 = x.copy()
+    x2[east] -= 0.1 * np.ptp(net.lon)  # still inside the network's extent
+    moved = off.set_geometry(gpd.points_from_xy(x2, y, crs="EPSG:4326"))
+    others = np.arange(len(off)) != east
+
+    def cells(frame, bounds=None):
+        return officer_clusters(cov, frame.iloc[np.flatnonzero(others)], bounds=bounds)
+
+    grid, grid2 = (cluster_bounds(cov, districts, None, f) for f in (off, moved))
+    assert grid == grid2
+    assert cells(off, grid).equals(cells(moved, grid2))
+    own = [tuple(f.total_bounds) for f in (off, moved)]
+    assert not cells(off, own[0]).equals(cells(moved, own[1]))
+    layers = map_layers(cov, districts, officers=moved, points_limit=2000)
+    assert layers.clusters == len(officer_clusters(cov, moved, bounds=grid2))
