@@ -160,7 +160,10 @@ def districts() -> Districts:
 @st.cache_resource(max_entries=3)
 def _roads_url(key: tuple[tuple[str, str], ...]) -> str | None:
     try:
-        name = write_roads(_dataset(key).network, ROOT / "static" / "roads")
+        roads = Path(dict(key)["roads"])
+        stat = roads.stat()
+        name = write_roads(_dataset(key).network, ROOT / "static" / "roads",
+                           source=f"{roads.resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
     except OSError as exc:  # a read-only or full app folder: the map carries its roads
         logging.getLogger(__name__).warning("roads file not written (%s): the map carries "
                                             "the roads itself", exc)

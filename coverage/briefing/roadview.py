@@ -62,14 +62,27 @@ class RoadsFromUrl(MacroElement):
         self.url = url
 
 
-def write_roads(net: RoadNetwork, folder: Path) -> str:
+#: Bumped when :func:`roads_feature` draws differently, so files named by ``source`` renew.
+ROADS_VERSION = 1
+
+
+def write_roads(net: RoadNetwork, folder: Path, *, source: str | None = None) -> str:
     """Write :func:`roads_feature` of ``net`` to ``folder`` once; return the file's name.
 
     The name carries a hash of the content (``roads-<hash>.geojson``), so a browser may keep
-    it as long as it likes and a new network gets a new name.
+    it as long as it likes and a new network gets a new name. ``source`` (e.g. the road
+    file's path, size and modification time) names the file instead, so a restarted server
+    finds it without drawing the roads again (1.3 s at a million nodes).
     """
-    text = json.dumps(roads_feature(net), separators=(",", ":"))
-    name = f"roads-{hashlib.sha256(text.encode()).hexdigest()[:16]}.geojson"
+    if source is not None:
+        key = hashlib.sha256(f"{ROADS_VERSION}|{source}".encode()).hexdigest()[:16]
+        name = f"roads-s{key}.geojson"
+        if (folder / name).is_file():
+            return name
+        text = json.dumps(roads_feature(net), separators=(",", ":"))
+    else:
+        text = json.dumps(roads_feature(net), separators=(",", ":"))
+        name = f"roads-{hashlib.sha256(text.encode()).hexdigest()[:16]}.geojson"
     path = folder / name
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)

@@ -119,6 +119,29 @@ def test_officer_points_are_sent_rounded(cov) -> None:
     assert str(round(x, COORD_DIGITS)) in page
 
 
+def test_roads_file_named_by_source_is_not_drawn_again(tmp_path, monkeypatch) -> None:
+    """A restarted server finds the roads file of the same road file without drawing the
+    roads again; another source, or another drawing version, gets a file of its own."""
+    import json
+
+    from coverage.briefing import roadview
+
+    net = cov_network()
+    name = roadview.write_roads(net, tmp_path, source="roads.pbf|10|1")
+    assert json.loads((tmp_path / name).read_text()) == roadview.roads_feature(net)
+
+    def drawn(_net):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(roadview, "roads_feature", drawn)
+    assert roadview.write_roads(net, tmp_path, source="roads.pbf|10|1") == name
+    with pytest.raises(AssertionError, match="drawn again"):
+        roadview.write_roads(net, tmp_path, source="roads.pbf|10|2")  # the file changed
+    monkeypatch.setattr(roadview, "ROADS_VERSION", roadview.ROADS_VERSION + 1)
+    with pytest.raises(AssertionError, match="drawn again"):
+        roadview.write_roads(net, tmp_path, source="roads.pbf|10|1")
+
+
 def cov_network():
     from coverage.data.examples import example_dataset
 
