@@ -73,10 +73,11 @@ def live_view() -> None:
                   feature_group_to_add=groups, returned_objects=[], center=center,
                   zoom=zoom)
     if drawn.clusters:
-        st.caption(f"{'Too many officers in this district' if district else 'Officers'} "
-                   f"to draw one by one: drawn as {drawn.clusters:,} clusters (circle size "
-                   "by count; hover for each status)."
-                   + ("" if district else " Pick a district to see its officers."))
+        lead = ("Too many officers in this district to draw one by one" if district
+                else f"{len(view.officers):,} officers in view")
+        st.caption(f"{lead}: drawn as {drawn.clusters:,} clusters (circle size by count; "
+                   "hover for each status)."
+                   + ("" if district else " Pick a district to see its officers one by one."))
     maps.live_caption(view)
     if figures is not None:
         st.markdown(f"**By {(districts.column or 'district').lower()}** (live)")

@@ -111,3 +111,24 @@ def test_no_grouping_hides_the_picker(demo_env, monkeypatch, tmp_path) -> None: 
         at.selectbox(key="live_district")
     assert not [d for d in at.dataframe if "zones_with_gap" in d.value.columns]
     state.clear_data_caches()
+
+
+def test_clustered_view_says_so_for_the_area_and_for_a_district(demo_env,  # noqa: F811
+                                                                monkeypatch) -> None:
+    """With the clustering threshold lowered below the demo's roster, the live map draws
+    clusters and its caption says why, for the whole area and for a picked district."""
+    from functools import partial
+
+    from coverage.briefing import livemap
+
+    monkeypatch.setattr(livemap, "map_layers", partial(livemap.map_layers, points_limit=5))
+    at = _app()
+    _ok(at, feed_down=True)
+    captions = " ".join(c.value for c in at.caption)
+    assert "officers in view: drawn as" in captions
+    assert "Pick a district to see its officers one by one." in captions
+    at.selectbox(key="live_district").set_value(at.selectbox(key="live_district").options[1])
+    at.run()
+    _ok(at, feed_down=True)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Too many officers in this district to draw one by one: drawn as" in captions
