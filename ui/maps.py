@@ -375,8 +375,9 @@ def district_table(figures: pd.DataFrame, *, picked: str | None, key: str,
     if picked is not None:
         order = (figures["district"] != picked).to_numpy().argsort(kind="stable")
         figures = figures.iloc[order]
-    shown = figures.assign(covered_pct=figures["covered_share"] * 100).drop(
-        columns=["covered_share"]).astype({"covered_pct": "Float64"})  # no zones: blank
+    shown = figures.assign(covered_pct=[  # text: a district with no zones says so
+        "no zones" if pd.isna(v) else f"{100 * v:.0f}%" for v in figures["covered_share"]]
+    ).drop(columns=["covered_share"])
     st.dataframe(
         shown, hide_index=True, width="stretch", key=key,
         height=min(38 + 35 * len(shown), 420),
@@ -395,8 +396,9 @@ def district_table(figures: pd.DataFrame, *, picked: str | None, key: str,
                 "Officers short", format="%d",
                 help="Sum over the district's zones of officers missing to reach "
                      "min_officers"),
-            "covered_pct": st.column_config.NumberColumn("Zone nodes covered",
-                                                         format="%.0f%%"),
+            "covered_pct": st.column_config.TextColumn(
+                "Zone nodes covered", help="Share of the district's zone road nodes reached "
+                "within their target"),
         })
 
 

@@ -33,6 +33,10 @@ def test_live_map_picker_and_district_table(demo_env) -> None:  # noqa: F811
     assert sorted(box.options[1:]) == _divisions()
     table = _district_table(at)
     assert table["available"].sum() == int(_metrics(at)["Available units"])  # 310
+    empty = table["zones"] == 0  # the demo's Rural and Saddar divisions hold no zone
+    assert empty.any()
+    assert (table.loc[empty, "covered_pct"] == "no zones").all()  # was shown as "None"
+    assert table.loc[~empty, "covered_pct"].str.fullmatch(r"\d{1,3}%").all()
     assert table["zones_with_gap"].sum() == int(_metrics(at)["Zones with a gap"])
     from ui import state
 
